@@ -1,0 +1,1 @@
+"""The national action plan as data, and activities recorded against its indicators."""

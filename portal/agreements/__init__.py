@@ -1,0 +1,1 @@
+"""Cooperation agreements, memoranda and data-exchange protocols, and contact points."""

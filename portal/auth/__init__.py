@@ -1,0 +1,1 @@
+"""Sign-in: local accounts, server-side sessions, throttling, password change and reset."""

@@ -1,0 +1,1 @@
+"""Code of Conduct: versions, signatures by ISPs, measures and annual compliance reports."""

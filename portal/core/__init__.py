@@ -1,0 +1,1 @@
+"""Shared pieces that own no table: settings, database access, templating, i18n, storage, mail, errors."""

@@ -1,0 +1,1 @@
+"""URL reports, takedown and blocking requests to ISPs, and block-list feeds."""

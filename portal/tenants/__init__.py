@@ -1,0 +1,1 @@
+"""Organisations (tenants), people, memberships with roles, invitations and API keys."""
