@@ -19,7 +19,7 @@ from portal.core.db import close_pool, start_pool
 from portal.core.health import healthz, readyz
 from portal.core.settings import get_settings
 from portal.core.templating import STATIC_DIR
-from portal.core.web import EXCEPTION_HANDLERS, RequestContextMiddleware
+from portal.core.web import EXCEPTION_HANDLERS, RequestContextMiddleware, add_security_headers
 from portal.tenants.routes import router as tenants_router
 from portal.worker import run_outbox_loop
 
@@ -60,10 +60,11 @@ def create_app() -> Litestar:
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_secure=settings.secure_cookies,
-            cookie_httponly=False,
+            cookie_httponly=True,
             exclude=["/api/"],
         ),
         exception_handlers=EXCEPTION_HANDLERS,
+        after_request=add_security_headers,
         lifespan=[lifespan],
         request_max_body_size=settings.max_upload_bytes + 1024 * 1024,
         openapi_config=OpenAPIConfig(

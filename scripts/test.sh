@@ -10,13 +10,9 @@ bash "$ROOT/scripts/bootstrap.sh" "[test]"
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi; }
 
-# Debian's Chromium for the browser tests (Playwright's own browser download cannot work here),
-# and the libraries and fonts WeasyPrint needs for PDF exports.
+# Debian's Chromium for the browser tests (Playwright's own browser download cannot work here).
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-for pkg in fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0; do
-  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
-done
 if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then
     as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null \

@@ -82,12 +82,24 @@ async def start_session(user: dict, ip: str, user_agent: str) -> str:
     """Create a session and return its cookie value; only the hash is stored."""
     token = new_token()
     memberships = await memberships_of(user["id"])
+    member_of = {m["tenant_id"] for m in memberships}
+    # A new session opens where the person last worked, if they still belong there.
+    previous = (
+        await UserSession.select(UserSession.active_tenant)
+        .where((UserSession.user == user["id"]) & (UserSession.active_tenant.is_not_null()))
+        .order_by(UserSession.last_seen_at, ascending=False)
+        .first()
+    )
+    if previous and previous["active_tenant"] in member_of:
+        active_tenant = previous["active_tenant"]
+    else:
+        active_tenant = memberships[0]["tenant_id"] if memberships else None
     async with system_transaction():
         await UserSession.insert(
             UserSession(
                 token_hash=token_hash(token),
                 user=user["id"],
-                active_tenant=memberships[0]["tenant_id"] if memberships else None,
+                active_tenant=active_tenant,
                 expires_at=now() + timedelta(hours=get_settings().session_hours),
                 ip=ip,
                 user_agent=user_agent[:300],
@@ -180,7 +192,9 @@ async def clear_flashes(session_id: int) -> None:
 
 
 async def set_active_tenant(signed_in: SignedIn, tenant_id: int) -> None:
-    await UserSession.update({UserSession.active_tenant: tenant_id}).where(UserSession.id == signed_in.session_id)
+    await UserSession.update({UserSession.active_tenant: tenant_id, UserSession.last_seen_at: now()}).where(
+        UserSession.id == signed_in.session_id
+    )
 
 
 async def set_language(user_id: int | None, language: str) -> str:
