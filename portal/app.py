@@ -14,12 +14,20 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
 
 from portal.api import router as api_router
+from portal.audit.routes import router as audit_router
 from portal.auth.routes import router as auth_router
+from portal.code_of_conduct.routes import routers as code_of_conduct_routers
+from portal.files.routes import router as files_router
 from portal.core.db import close_pool, start_pool
 from portal.core.health import healthz, readyz
 from portal.core.settings import get_settings
 from portal.core.templating import STATIC_DIR
 from portal.core.web import EXCEPTION_HANDLERS, RequestContextMiddleware, add_security_headers
+from portal.operator.routes import router as operator_router
+from portal.takedown.api import router as takedown_api_router
+from portal.takedown.routes import public_router as takedown_public_router
+from portal.takedown.routes import router as takedown_router
+from portal.tenants.routes import invitations_router
 from portal.tenants.routes import router as tenants_router
 from portal.worker import run_outbox_loop
 
@@ -53,6 +61,14 @@ def create_app() -> Litestar:
             readyz,
             auth_router,
             tenants_router,
+            invitations_router,
+            audit_router,
+            files_router,
+            operator_router,
+            takedown_public_router,
+            takedown_router,
+            takedown_api_router,
+            *code_of_conduct_routers,
             api_router,
             create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
         ],

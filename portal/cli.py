@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import sys
+from urllib.parse import urlparse
 
 import click
 
@@ -12,6 +14,7 @@ from portal.core.actor import Actor
 from portal.core.settings import SettingsError, get_settings
 
 CLI_ACTOR = Actor.system("cli")
+log = logging.getLogger("portal.cli")
 
 
 def _run(coroutine):
@@ -100,17 +103,28 @@ def demo(host: str, port: int, no_serve: bool) -> None:
 
 
 @main.command()
-def worker() -> None:
-    """Deliver queued mail; run as many as you like side by side (PostgreSQL)."""
+@click.option("--idle-seconds", default=2.0, show_default=True, type=float, help="Pause when no mail is due.")
+def worker(idle_seconds: float) -> None:
+    """Deliver queued mail; run as many as you like side by side (PostgreSQL).
+
+    SIGTERM or Ctrl-C stops it after the message being sent, so nothing is sent twice.
+    """
     from portal.worker import run_outbox_loop
 
-    async def loop() -> None:
-        await _with_db(run_outbox_loop(get_settings()))
+    settings = get_settings()
 
-    try:
-        _run(loop())
-    except KeyboardInterrupt:
-        pass
+    async def loop() -> None:
+        stop = asyncio.Event()
+        event_loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            event_loop.add_signal_handler(signum, stop.set)
+        smtp = urlparse(settings.smtp_url)
+        target = f"{smtp.scheme}://{smtp.hostname}:{smtp.port or ''}" if settings.smtp_url else "the log"
+        log.info("worker started: delivering mail to %s", target)
+        await _with_db(run_outbox_loop(settings, idle_seconds=idle_seconds, stop=stop))
+        log.info("worker stopped")
+
+    _run(loop())
 
 
 @main.group()
@@ -148,11 +162,21 @@ def _fail_on_validation(coroutine):
 @click.option("--slug", required=True)
 @click.option("--name", required=True)
 @click.option("--hotline", is_flag=True, help="The NGO operates the reporting hotline (may have analysts).")
-def create_tenant(kind: str, slug: str, name: str, hotline: bool) -> None:
-    """Create an organisation."""
+@click.option("--nipt", default="", help="Albanian tax number (NIPT), e.g. K91234567A.")
+@click.option("--legal-name", default="", help="Registered legal name.")
+@click.option("--address", default="", help="Postal address.")
+@click.option("--contact-email", default="", help="General contact address of the organisation.")
+def create_tenant(
+    kind: str, slug: str, name: str, hotline: bool, nipt: str, legal_name: str, address: str, contact_email: str
+) -> None:
+    """Create an organisation (the rest of its profile can be filled in on its profile page)."""
     from portal.tenants.services import create_tenant as create
 
-    tenant = _fail_on_validation(create(kind=kind, slug=slug, name=name, actor=CLI_ACTOR, is_hotline=hotline))
+    given = {"nipt": nipt, "legal_name": legal_name, "address": address, "contact_email": contact_email}
+    profile = {key: value for key, value in given.items() if value}
+    tenant = _fail_on_validation(
+        create(kind=kind, slug=slug, name=name, actor=CLI_ACTOR, is_hotline=hotline, **profile)
+    )
     click.echo(f"Created {tenant['kind']} '{tenant['name']}' at /t/{tenant['slug']}/")
 
 
@@ -167,14 +191,22 @@ def create_user(email: str, tenant_slug: str, role: str, full_name: str, passwor
     from portal.core.security import MIN_PASSWORD_LENGTH, generate_password
     from portal.tenants import services
 
-    password = sys.stdin.readline().rstrip("\n") if password_stdin else generate_password()
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else generate_password()
     if len(password) < MIN_PASSWORD_LENGTH:
         raise click.ClickException(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
 
     async def create() -> tuple[dict, bool]:
+        from portal.core.db import tenant_transaction
+        from portal.core.errors import ValidationFailed
+
         tenant = await services.get_tenant_by_slug(tenant_slug)
-        user, created = await services.get_or_create_user(email, full_name or email, CLI_ACTOR, password)
-        await services.add_member(tenant, user, role, CLI_ACTOR)
+        if error := services.check_role_for_tenant(role, tenant):
+            raise ValidationFailed({"role": error})
+        # One transaction: if the membership is refused, no account is left behind whose
+        # one-time password nobody ever saw.
+        async with tenant_transaction(tenant["id"]):
+            user, created = await services.get_or_create_user(email, full_name or email, CLI_ACTOR, password)
+            await services.add_member(tenant, user, role, CLI_ACTOR)
         return user, created
 
     user, created = _fail_on_validation(create())

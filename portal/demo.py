@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from portal.code_of_conduct import demo as code_of_conduct_demo
 from portal.core.actor import Actor
+from portal.core.db import tenant_transaction
 from portal.tenants import services
 from portal.tenants.tables import Membership, Tenant, User
 
@@ -54,8 +56,10 @@ OPERATOR_EMAIL = "operator@portal.demo.al"
 
 async def _ensure_member(tenant: dict, email: str, full_name: str, role: str) -> None:
     user, _created = await services.get_or_create_user(email, full_name, DEMO_ACTOR, DEMO_PASSWORD)
-    if not await Membership.exists().where((Membership.tenant == tenant["id"]) & (Membership.user == user["id"])):
-        await services.add_member(tenant, user, role, DEMO_ACTOR)
+    async with tenant_transaction(tenant["id"]):
+        if await Membership.exists().where((Membership.tenant == tenant["id"]) & (Membership.user == user["id"])):
+            return
+    await services.add_member(tenant, user, role, DEMO_ACTOR)
 
 
 async def load_demo() -> list[dict]:
@@ -74,4 +78,5 @@ async def load_demo() -> list[dict]:
     if not operator["is_operator"]:
         await User.update({User.is_operator: True}).where(User.id == operator["id"])
     accounts.append({"tenant": "(platform operator)", "kind": "-", "email": OPERATOR_EMAIL, "role": "operator"})
+    await code_of_conduct_demo.load()
     return accounts

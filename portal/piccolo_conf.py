@@ -14,5 +14,7 @@ APP_REGISTRY = AppRegistry(
         "portal.audit.piccolo_app",
         "portal.outbox.piccolo_app",
         "portal.files.piccolo_app",
+        "portal.takedown.piccolo_app",
+        "portal.code_of_conduct.piccolo_app",
     ]
 )

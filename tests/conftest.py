@@ -52,7 +52,14 @@ async def _create_database() -> None:
 
     connection = await asyncpg.connect(environment.ADMIN_DATABASE_URL)
     try:
-        await connection.execute(f'CREATE DATABASE "{environment.TEST_DATABASE_NAME}"')
+        role = environment.TEST_ROLE
+        exists = await connection.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
+        if not exists:
+            try:
+                await connection.execute(f'CREATE ROLE "{role}" LOGIN NOSUPERUSER NOBYPASSRLS')
+            except asyncpg.DuplicateObjectError:
+                pass  # another test run created it at the same moment
+        await connection.execute(f'CREATE DATABASE "{environment.TEST_DATABASE_NAME}" OWNER "{role}"')
     finally:
         await connection.close()
 
@@ -101,8 +108,18 @@ async def clean_tables(database):
         await execute("TRUNCATE " + ", ".join(f'"{t}"' for t in database) + " RESTART IDENTITY CASCADE")
     else:
         await execute("DROP TRIGGER IF EXISTS audit_entry_no_delete")
-        for table in database:
-            await execute(f'DELETE FROM "{table}"')
+        # Foreign keys are enforced: delete children first, retrying parents until all are empty.
+        pending = list(database)
+        while pending:
+            failed = []
+            for table in pending:
+                try:
+                    await execute(f'DELETE FROM "{table}"')
+                except Exception:
+                    failed.append(table)
+            if len(failed) == len(pending):
+                raise RuntimeError(f"cannot empty tables {failed}")
+            pending = failed
         await execute(
             "CREATE TRIGGER audit_entry_no_delete BEFORE DELETE ON audit_entry "
             "BEGIN SELECT RAISE(ABORT, 'audit_entry is append-only'); END"
@@ -227,3 +244,9 @@ def run_dir() -> Path:
 
 
 
+
+# ---------------------------------------------------------------------------------------------
+# S3: one real SeaweedFS server per test session, for the storage, files and readiness tests.
+# (Defined in tests/s3server.py; registered here so every folder shares the same instance.)
+# ---------------------------------------------------------------------------------------------
+from tests.s3server import S3Server, s3_server  # noqa: E402,F401

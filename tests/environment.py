@@ -37,15 +37,22 @@ def _admin_url() -> str | None:
 
 ADMIN_DATABASE_URL = _admin_url()
 TEST_DATABASE_NAME = f"portal_test_{uuid.uuid4().hex[:10]}"
+# The portal connects as an ordinary role that owns the test database: a superuser would
+# bypass row-level security and hide every isolation bug the tests are meant to catch.
+TEST_ROLE = "portal_tester"
 
 
-def with_database(url: str, name: str) -> str:
+def with_database(url: str, name: str, user: str | None = None) -> str:
     parsed = urlparse(url)
-    return urlunparse(parsed._replace(path=f"/{name}"))
+    netloc = parsed.netloc
+    if user is not None:
+        host = netloc.rsplit("@", 1)[-1]
+        netloc = f"{user}@{host}"
+    return urlunparse(parsed._replace(path=f"/{name}", netloc=netloc))
 
 
 if ADMIN_DATABASE_URL:
-    DATABASE_URL = with_database(ADMIN_DATABASE_URL, TEST_DATABASE_NAME)
+    DATABASE_URL = with_database(ADMIN_DATABASE_URL, TEST_DATABASE_NAME, user=TEST_ROLE)
     USING_POSTGRES = True
 else:
     DATABASE_URL = f"sqlite:///{RUN_DIR / 'portal.sqlite3'}"

@@ -18,6 +18,22 @@ def _canonical_time(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def canonical_detail(value: object) -> object:
+    """The detail as the database gives it back, so its hash can be recomputed later.
+
+    PostgreSQL's JSONB keeps numbers as decimals: a float written as ``1e+20`` comes back as the
+    integer ``100000000000000000000``. Whole floats are therefore stored and hashed as integers;
+    without this an untouched entry would be reported as tampered with.
+    """
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: canonical_detail(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [canonical_detail(item) for item in value]
+    return value
+
+
 def entry_hash(
     *,
     prev_hash: str,
@@ -51,7 +67,7 @@ async def record(
     detail: dict | None = None,
 ) -> None:
     """Append one entry inside the caller's transaction, so it commits or rolls back with the change."""
-    detail = json.loads(json.dumps(detail or {}, default=str))
+    detail = canonical_detail(json.loads(json.dumps(detail or {}, default=str)))
     at = datetime.now(UTC)
     async with system_transaction() if tenant_id is None else tenant_transaction(tenant_id):
         # Updating the head first takes the write lock on it (a row lock on PostgreSQL, the database
@@ -132,7 +148,7 @@ async def verify_chain(batch_size: int = 5000) -> VerifyResult:
                     object_type=row["object_type"],
                     object_id=row["object_id"],
                     ip=row["ip"],
-                    detail=_as_dict(row["detail"]),
+                    detail=canonical_detail(_as_dict(row["detail"])),
                 )
                 if recomputed != row["entry_hash"]:
                     return VerifyResult(False, checked, row["id"], "entry content does not match its hash")

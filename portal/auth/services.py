@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -10,7 +12,7 @@ from portal.auth.tables import LoginAttempt, PasswordReset, UserSession
 from portal.core.actor import Actor
 from portal.core.db import system_transaction
 from portal.core.errors import NotFound, TooManyAttempts, ValidationFailed
-from portal.core.i18n import _, normalise_language
+from portal.core.i18n import _, current_language, normalise_language
 from portal.core.security import MIN_PASSWORD_LENGTH, hash_password, new_token, token_hash, verify_password
 from portal.core.settings import get_settings
 from portal.outbox.services import enqueue_mail
@@ -158,7 +160,7 @@ async def load_session(token: str) -> SignedIn | None:
         "language": row["language"],
         "is_operator": row["is_operator"],
     }
-    flashes = row["flash"] if isinstance(row["flash"], list) else []
+    flashes = _as_list(row["flash"])
     return SignedIn(
         session_id=row["id"],
         user=user,
@@ -177,12 +179,19 @@ async def end_session(signed_in: SignedIn, ip: str) -> None:
         )
 
 
+def _as_list(value: object) -> list:
+    """JSON columns come back as text from both asyncpg and SQLite."""
+    if isinstance(value, str):
+        value = json.loads(value or "[]")
+    return value if isinstance(value, list) else []
+
+
 async def push_flash(session_id: int, kind: str, message: str) -> None:
     async with system_transaction():
         row = await UserSession.select(UserSession.flash).where(UserSession.id == session_id).first()
         if row is None:
             return
-        flashes = row["flash"] if isinstance(row["flash"], list) else []
+        flashes = _as_list(row["flash"])
         flashes.append({"kind": kind, "message": message})
         await UserSession.update({UserSession.flash: flashes}).where(UserSession.id == session_id)
 
@@ -241,20 +250,23 @@ async def request_password_reset(email: str, ip: str) -> None:
         return
     token = new_token()
     link = f"{get_settings().base_url}/password/reset/{token}"
+    # The mail speaks the account's language, whatever the language of the page it was asked from.
+    language = current_language.set(normalise_language(user["language"]))
+    try:
+        subject = _("Reset your portal password")
+        body_text = _(
+            "Someone asked to reset the password of your account on the child online safety portal.\n\n"
+            "Open this link within one hour to choose a new password:\n%(link)s\n\n"
+            "If it was not you, ignore this message; your password stays as it is.",
+            link=link,
+        )
+    finally:
+        current_language.reset(language)
     async with system_transaction():
         await PasswordReset.insert(
             PasswordReset(user=user["id"], token_hash=token_hash(token), expires_at=now() + PASSWORD_RESET_LIFETIME)
         )
-        await enqueue_mail(
-            to_address=email,
-            subject=_("Reset your portal password"),
-            body_text=_(
-                "Someone asked to reset the password of your account on the child online safety portal.\n\n"
-                "Open this link within one hour to choose a new password:\n%(link)s\n\n"
-                "If it was not you, ignore this message; your password stays as it is.",
-                link=link,
-            ),
-        )
+        await enqueue_mail(to_address=email, subject=subject, body_text=body_text)
         await audit.record("auth.password_reset_requested", actor=Actor(None, email, ip), object_type="user", object_id=user["id"])
 
 
@@ -271,8 +283,11 @@ async def reset_password(token: str, new: str, confirm: str, ip: str) -> None:
     if errors:
         raise ValidationFailed(errors)
     async with system_transaction():
-        claimed = await PasswordReset.update({PasswordReset.used_at: now()}, returning=[PasswordReset.id]).where(
-            (PasswordReset.id == reset["id"]) & (PasswordReset.used_at.is_null())
+        # Claimed with a conditional update, so two submissions of one link cannot both succeed.
+        claimed = (
+            await PasswordReset.update({PasswordReset.used_at: now()})
+            .where((PasswordReset.id == reset["id"]) & (PasswordReset.used_at.is_null()))
+            .returning(PasswordReset.id)
         )
         if not claimed:
             raise NotFound(_("This password reset link is not valid or has expired. Ask for a new one."))
@@ -280,5 +295,9 @@ async def reset_password(token: str, new: str, confirm: str, ip: str) -> None:
             User.id == reset["user"]
         )
         await UserSession.delete().where(UserSession.user == reset["user"])
-        await audit.record("auth.password_reset", actor=Actor(reset["user"], "", ip), object_type="user", object_id=reset["user"])
+        owner = await User.select(User.email).where(User.id == reset["user"]).first()
+        await audit.record(
+            "auth.password_reset", actor=Actor(reset["user"], owner["email"] if owner else "", ip), object_type="user",
+            object_id=reset["user"],
+        )
 

@@ -6,12 +6,24 @@ On PostgreSQL this sets ``app.tenant_id`` / ``app.all_tenants`` for that transac
 row-level security policies on tenant-owned tables compare against them: a query that forgot its
 tenant filter still sees only the current tenant's rows. On SQLite the settings are a no-op.
 
-Piccolo's nested ``transaction()`` joins the outer one instead of making a savepoint, so an error
-raised inside must never be swallowed by a caller that then lets the outer block commit.
+Piccolo's nested ``transaction()`` joins the outer one without a savepoint: an error caught by the
+caller would leave half of the inner work to be committed (SQLite), or the whole transaction
+silently rolled back at COMMIT (PostgreSQL, after a failed statement). A nested scoped transaction
+here therefore runs inside a savepoint: if it raises, its own work is undone and the outer
+transaction can carry on (or fail) as a whole. Still, never swallow an exception without meaning to.
+
+SQLite (embedded mode) serves many requests from one process through separate connections. Its
+default DEFERRED transactions take the write lock only at the first write, and a transaction that
+read first and then wants to write is refused at once ("database is locked") when another one is
+writing: concurrent sign-ins and edits failed. Scoped transactions therefore start IMMEDIATE (they
+queue for the write lock, up to ``SQLITE_BUSY_TIMEOUT`` seconds), and the file runs in WAL mode
+so that plain reads are never blocked by a writer.
 """
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,8 +32,12 @@ from urllib.parse import unquote
 from piccolo.engine.base import Engine
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.querystring import QueryString
+
+log = logging.getLogger(__name__)
+
+SQLITE_BUSY_TIMEOUT = 30.0
 
 
 def build_engine(database_url: str) -> Engine:
@@ -30,8 +46,18 @@ def build_engine(database_url: str) -> Engine:
         # sqlite:///relative/path or sqlite:////absolute/path, as SQLAlchemy spells them.
         path = Path(unquote(database_url[len("sqlite:///") :]))
         path.parent.mkdir(parents=True, exist_ok=True)
-        return SQLiteEngine(path=str(path))
+        _use_wal(path)
+        return SQLiteEngine(path=str(path), timeout=SQLITE_BUSY_TIMEOUT)
     return PostgresEngine(config={"dsn": database_url})
+
+
+def _use_wal(path: Path) -> None:
+    """Switch the file to write-ahead logging (a persistent property of the file, set once)."""
+    connection = sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT)
+    try:
+        connection.execute("PRAGMA journal_mode=WAL")
+    finally:
+        connection.close()
 
 
 def get_engine() -> Engine:
@@ -50,8 +76,29 @@ async def start_pool() -> bool:
     engine = get_engine()
     if isinstance(engine, PostgresEngine) and engine.pool is None:
         await engine.start_connection_pool(min_size=2, max_size=10)
+        await warn_if_rls_bypassed()
         return True
     return False
+
+
+async def rls_bypassed() -> bool:
+    """True when the connected PostgreSQL role ignores row-level security (superuser or BYPASSRLS).
+
+    FORCE ROW LEVEL SECURITY binds the table owner, but never a superuser: connected as one, the
+    tenant policies silently do nothing.
+    """
+    if not is_postgres():
+        return False
+    rows = await execute("SELECT rolsuper OR rolbypassrls AS bypass FROM pg_roles WHERE rolname = current_user")
+    return bool(rows and rows[0]["bypass"])
+
+
+async def warn_if_rls_bypassed() -> None:
+    if await rls_bypassed():
+        log.warning(
+            "PORTAL_DATABASE_URL connects as a PostgreSQL superuser (or a role with BYPASSRLS): row-level "
+            "security is NOT enforced. Connect as an ordinary role that owns the tables."
+        )
 
 
 async def close_pool() -> None:
@@ -61,19 +108,34 @@ async def close_pool() -> None:
 
 
 async def execute(sql: str, *args: object) -> list[dict]:
-    """Run raw SQL (``{}`` placeholders) inside the current transaction if there is one."""
-    return await get_engine().run_querystring(QueryString(sql, *args))
+    """Run raw SQL (``{}`` placeholders) inside the current transaction if there is one.
+
+    Rows are plain dicts on both databases (asyncpg would hand back its own Record objects).
+    """
+    rows = await get_engine().run_querystring(QueryString(sql, *args))
+    return [dict(row) for row in rows] if rows else []
 
 
 @asynccontextmanager
 async def _scoped_transaction(tenant_id: int | None, all_tenants: bool) -> AsyncIterator[None]:
     engine = get_engine()
-    if engine.current_transaction.get() is not None:
+    outer = engine.current_transaction.get()
+    if outer is not None:
         # Joining an outer transaction keeps the outer scope: a service called from another
         # service runs with the rights its caller already established.
-        yield
+        savepoint = await outer.savepoint()
+        try:
+            yield
+        except Exception:
+            await savepoint.rollback_to()
+            raise
+        await savepoint.release()
         return
-    async with engine.transaction():
+    if isinstance(engine, SQLiteEngine):
+        transaction = engine.transaction(transaction_type=TransactionType.immediate)
+    else:
+        transaction = engine.transaction()
+    async with transaction:
         if isinstance(engine, PostgresEngine):
             await execute(
                 "SELECT set_config('app.tenant_id', {}, true), set_config('app.all_tenants', {}, true)",

@@ -13,6 +13,8 @@ from portal.core.settings import Settings
 
 log = logging.getLogger("portal.mail")
 
+SEND_TIMEOUT_SECONDS = 30
+
 
 class MailSender(Protocol):
     async def send(self, *, to_address: str, subject: str, body_text: str) -> None: ...
@@ -49,7 +51,7 @@ class SmtpMailSender:
             password=self.password,
             use_tls=self.implicit_tls,
             start_tls=None if not self.implicit_tls else False,
-            timeout=30,
+            timeout=SEND_TIMEOUT_SECONDS,
         )
 
 

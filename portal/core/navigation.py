@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from portal.core.i18n import gettext, lazy
 from portal.core.permissions import Access, can
+from portal.code_of_conduct import labels as coc_labels
+from portal.takedown import labels as takedown_labels
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,13 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(lazy("Organisation profile"), "profile", "tenant.view"),
     NavItem(lazy("Members"), "members", "members.view"),
     NavItem(lazy("Documents"), "files", "files.view"),
+    NavItem(takedown_labels.NAV_QUEUE, "takedown/reports", "takedown.triage"),
+    NavItem(takedown_labels.NAV_REQUESTS, "takedown/requests", "takedown.requests"),
+    NavItem(takedown_labels.NAV_INBOX, "takedown/inbox", "takedown.inbox"),
+    NavItem(coc_labels.NAV_CODE, "code-of-conduct", "code.view"),
+    NavItem(coc_labels.NAV_MEASURES, "code-measures", "measures.view"),
+    NavItem(coc_labels.NAV_REGISTRY, "code-registry", "code.registry"),
+    NavItem(coc_labels.NAV_SIGNATORY_MEASURES, "signatory-measures", "code.registry"),
     NavItem(lazy("API keys"), "api-keys", "api_keys.manage"),
     NavItem(lazy("Audit log"), "audit", "audit.view"),
 ]

@@ -23,11 +23,30 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "files.delete": frozenset({"admin", "officer"}),
     "audit.view": ADMIN,
     "organisations.view": ALL_ROLES,
+    "takedown.triage": frozenset({"analyst"}),
+    "takedown.requests": frozenset({"analyst"}),
+    "takedown.inbox": ALL_ROLES,
+    "takedown.respond": frozenset({"admin", "officer"}),
+    "code.view": ALL_ROLES,
+    "code.manage_versions": ADMIN,
+    "code.sign": ADMIN,
+    "code.registry": ALL_ROLES,
+    "measures.view": ALL_ROLES,
+    "measures.log": frozenset({"admin", "officer"}),
 }
 
 # permissions that also depend on the kind of organisation
 KIND_RESTRICTED: dict[str, frozenset[str]] = {
     "organisations.view": frozenset({"regulator"}),
+    "takedown.triage": frozenset({"ngo", "agency", "regulator"}),
+    "takedown.requests": frozenset({"ngo", "agency", "regulator"}),
+    "takedown.inbox": frozenset({"isp"}),
+    "takedown.respond": frozenset({"isp"}),
+    "code.manage_versions": frozenset({"regulator"}),
+    "code.sign": frozenset({"isp", "ngo", "agency"}),
+    "code.registry": frozenset({"regulator"}),
+    "measures.view": frozenset({"isp", "ngo", "agency"}),
+    "measures.log": frozenset({"isp", "ngo", "agency"}),
 }
 
 

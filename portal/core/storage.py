@@ -18,8 +18,10 @@ from typing import Protocol
 from urllib.parse import urlparse
 
 import filetype
+from babel.numbers import format_decimal
 
 from portal.core.errors import ValidationFailed
+from portal.core import i18n
 from portal.core.i18n import _
 from portal.core.settings import Settings, get_settings
 
@@ -82,7 +84,13 @@ def check_upload(data: bytes, filename: str, max_bytes: int | None = None, field
         raise ValidationFailed({field: _("Choose a file to upload.")})
     if len(data) > limit:
         raise ValidationFailed(
-            {field: _("The file is %(size)s MB; the limit is %(limit)s MB.", size=round(len(data) / 1048576, 1), limit=round(limit / 1048576, 1))}
+            {
+                field: _(
+                    "The file is %(size)s MB; the limit is %(limit)s MB.",
+                    size=format_decimal(round(len(data) / 1048576, 1), locale=i18n.current_language.get()),
+                    limit=format_decimal(round(limit / 1048576, 1), locale=i18n.current_language.get()),
+                )
+            }
         )
     content_type = detect_content_type(data, filename)
     if content_type is None:
@@ -158,7 +166,8 @@ class S3Storage:
 
         self.bucket = bucket
         self.prefix = prefix.strip("/")
-        self.client = boto3.client(
+        # Its own session, so credentials are read when the backend is built, not cached process-wide.
+        self.client = boto3.session.Session().client(
             "s3",
             endpoint_url=endpoint_url or None,
             region_name=region,
@@ -166,6 +175,9 @@ class S3Storage:
         )
 
     def _key(self, key: str) -> str:
+        # The same rule as the local folder: no key may climb out of the portal's prefix.
+        if any(part in {"", ".", ".."} for part in key.split("/")):
+            raise ValueError(f"storage key escapes the storage prefix: {key!r}")
         return f"{self.prefix}/{key}" if self.prefix else key
 
     async def put(self, key: str, data: bytes, content_type: str) -> None:

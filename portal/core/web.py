@@ -218,7 +218,10 @@ def handle_portal_error(request: Request, exc: PortalError) -> Response:
         return redirect(f"/login?next={quote(target)}")
     if is_api(request):
         extra = {"errors": exc.errors} if hasattr(exc, "errors") else None
-        return _problem(request, exc.status_code, exc.title, exc.message, extra)
+        response = _problem(request, exc.status_code, exc.title, exc.message, extra)
+        if isinstance(exc, NotSignedIn):
+            response.headers["WWW-Authenticate"] = 'Bearer realm="portal"'
+        return response
     return _error_page(request, exc.status_code, exc.message)
 
 

@@ -1,0 +1,1 @@
+"""Platform operator pages: every organisation on the portal, and creating new ones."""
