@@ -26,6 +26,7 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -116,13 +117,24 @@ async def execute(sql: str, *args: object) -> list[dict]:
     return [dict(row) for row in rows] if rows else []
 
 
+# (tenant_id, all_tenants) of the transaction this task is in; None outside one.
+_current_scope: ContextVar[tuple[int | None, bool] | None] = ContextVar("current_scope", default=None)
+
+
 @asynccontextmanager
 async def _scoped_transaction(tenant_id: int | None, all_tenants: bool) -> AsyncIterator[None]:
     engine = get_engine()
     outer = engine.current_transaction.get()
     if outer is not None:
         # Joining an outer transaction keeps the outer scope: a service called from another
-        # service runs with the rights its caller already established.
+        # service runs with the rights its caller already established. Asking for another
+        # tenant inside one tenant's transaction would silently read nothing, so it is refused.
+        outer_scope = _current_scope.get()
+        if tenant_id is not None and outer_scope is not None and outer_scope[0] not in (None, tenant_id):
+            raise RuntimeError(
+                f"tenant_transaction({tenant_id}) inside tenant_transaction({outer_scope[0]}): "
+                "open the outer work with system_transaction() if it spans tenants"
+            )
         savepoint = await outer.savepoint()
         try:
             yield
@@ -136,13 +148,17 @@ async def _scoped_transaction(tenant_id: int | None, all_tenants: bool) -> Async
     else:
         transaction = engine.transaction()
     async with transaction:
-        if isinstance(engine, PostgresEngine):
-            await execute(
-                "SELECT set_config('app.tenant_id', {}, true), set_config('app.all_tenants', {}, true)",
-                "" if tenant_id is None else str(tenant_id),
-                "on" if all_tenants else "off",
-            )
-        yield
+        scope_token = _current_scope.set((tenant_id, all_tenants))
+        try:
+            if isinstance(engine, PostgresEngine):
+                await execute(
+                    "SELECT set_config('app.tenant_id', {}, true), set_config('app.all_tenants', {}, true)",
+                    "" if tenant_id is None else str(tenant_id),
+                    "on" if all_tenants else "off",
+                )
+            yield
+        finally:
+            _current_scope.reset(scope_token)
 
 
 def tenant_transaction(tenant_id: int) -> AsyncIterator[None]:
