@@ -97,7 +97,7 @@ def wrk(url: str, headers: dict[str, str] | None = None, seconds: int = 8, conne
     """Requests per second measured by wrk (Debian package `wrk`), on loopback only."""
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed for this benchmark: apt-get install -y wrk")
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    command = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
     output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
@@ -105,3 +105,38 @@ def wrk(url: str, headers: dict[str, str] | None = None, seconds: int = 8, conne
     if non_2xx:
         raise RuntimeError(f"{url} answered {non_2xx.group(1)} errors under load:\n{output}")
     return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+
+
+def application_role_url(url: str, role: str = "portal_bench_app") -> str:
+    """The scratch database's URL as an ordinary role (no superuser, no BYPASSRLS), like production.
+
+    Migrations and data generation run as the administrator, which row-level security does not
+    filter; the portal under measurement connects as this role so every policy is paid for.
+    """
+    database = url.rsplit("/", 1)[1]
+    create = (f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') THEN"
+              f" CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS; END IF; END $$")
+    subprocess.run(["psql", ADMIN_URL, "-qc", create], check=True)
+    grants = (f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {role}; "
+              f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {role}; GRANT CREATE, TEMP ON DATABASE \"{database}\" TO {role}")
+    subprocess.run(["psql", url, "-qc", grants], check=True)
+    scheme, _sep, rest = url.partition("://")
+    host_part = rest.split("@", 1)[-1]
+    return f"{scheme}://{role}@{host_part}"
+
+
+def dataset_and_key(url: str, scale: float, tenant_slug: str | None = None) -> tuple[object, str]:
+    """Generate bench/dataset.py's data set and an API key (read, write) for ``tenant_slug`` (default: the main ISP)."""
+    import asyncio
+
+    from dataset import describe, generate
+
+    data = asyncio.run(generate(url, scale))
+    print(describe(data), flush=True)
+    return data, api_key(url, tenant_slug or data.primary_isp)
+
+
+def api_key(url: str, tenant_slug: str) -> str:
+    output = subprocess.run([sys.executable, "-m", "portal.cli", "create-api-key", "--tenant", tenant_slug],
+                            env=portal_env(url), check=True, capture_output=True, text=True, cwd=ROOT).stdout
+    return re.search(r"(psk_\S+)", output).group(1)

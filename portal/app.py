@@ -13,6 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
 
+from portal.annual_reports.routes import routers as annual_report_routers
 from portal.api import router as api_router
 from portal.audit.routes import router as audit_router
 from portal.auth.routes import router as auth_router
@@ -27,6 +28,7 @@ from portal.operator.routes import router as operator_router
 from portal.takedown.api import router as takedown_api_router
 from portal.takedown.routes import public_router as takedown_public_router
 from portal.takedown.routes import router as takedown_router
+from portal.takedown.webhook_routes import router as takedown_webhook_router
 from portal.tenants.routes import invitations_router
 from portal.tenants.routes import router as tenants_router
 from portal.worker import run_outbox_loop
@@ -67,8 +69,10 @@ def create_app() -> Litestar:
             operator_router,
             takedown_public_router,
             takedown_router,
+            takedown_webhook_router,
             takedown_api_router,
             *code_of_conduct_routers,
+            *annual_report_routers,
             api_router,
             create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
         ],

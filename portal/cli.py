@@ -105,7 +105,7 @@ def demo(host: str, port: int, no_serve: bool) -> None:
 @main.command()
 @click.option("--idle-seconds", default=2.0, show_default=True, type=float, help="Pause when no mail is due.")
 def worker(idle_seconds: float) -> None:
-    """Deliver queued mail; run as many as you like side by side (PostgreSQL).
+    """Deliver queued mail and webhooks and check takedown deadlines; several may run side by side.
 
     SIGTERM or Ctrl-C stops it after the message being sent, so nothing is sent twice.
     """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from portal.annual_reports import demo as annual_reports_demo
 from portal.code_of_conduct import demo as code_of_conduct_demo
 from portal.core.actor import Actor
 from portal.core.db import tenant_transaction
@@ -79,4 +80,5 @@ async def load_demo() -> list[dict]:
         await User.update({User.is_operator: True}).where(User.id == operator["id"])
     accounts.append({"tenant": "(platform operator)", "kind": "-", "email": OPERATOR_EMAIL, "role": "operator"})
     await code_of_conduct_demo.load()
+    await annual_reports_demo.load()
     return accounts

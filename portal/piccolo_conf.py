@@ -16,5 +16,6 @@ APP_REGISTRY = AppRegistry(
         "portal.files.piccolo_app",
         "portal.takedown.piccolo_app",
         "portal.code_of_conduct.piccolo_app",
+        "portal.annual_reports.piccolo_app",
     ]
 )

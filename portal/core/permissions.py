@@ -27,12 +27,18 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "takedown.requests": frozenset({"analyst"}),
     "takedown.inbox": ALL_ROLES,
     "takedown.respond": frozenset({"admin", "officer"}),
+    "takedown.webhook": ADMIN,
     "code.view": ALL_ROLES,
     "code.manage_versions": ADMIN,
     "code.sign": ADMIN,
     "code.registry": ALL_ROLES,
     "measures.view": ALL_ROLES,
     "measures.log": frozenset({"admin", "officer"}),
+    "annual_report.view": ALL_ROLES,
+    "annual_report.edit": frozenset({"admin", "officer"}),
+    "annual_report.submit": ADMIN,
+    "annual_report.oversee": ALL_ROLES,
+    "annual_report.review": frozenset({"admin", "officer"}),
 }
 
 # permissions that also depend on the kind of organisation
@@ -42,11 +48,17 @@ KIND_RESTRICTED: dict[str, frozenset[str]] = {
     "takedown.requests": frozenset({"ngo", "agency", "regulator"}),
     "takedown.inbox": frozenset({"isp"}),
     "takedown.respond": frozenset({"isp"}),
+    "takedown.webhook": frozenset({"isp"}),
     "code.manage_versions": frozenset({"regulator"}),
     "code.sign": frozenset({"isp", "ngo", "agency"}),
     "code.registry": frozenset({"regulator"}),
     "measures.view": frozenset({"isp", "ngo", "agency"}),
     "measures.log": frozenset({"isp", "ngo", "agency"}),
+    "annual_report.view": frozenset({"isp"}),
+    "annual_report.edit": frozenset({"isp"}),
+    "annual_report.submit": frozenset({"isp"}),
+    "annual_report.oversee": frozenset({"regulator"}),
+    "annual_report.review": frozenset({"regulator"}),
 }
 
 

@@ -288,7 +288,8 @@ async def _feed(request: Request, principal: ApiPrincipal, fmt: str, since: int 
     headers = {"ETag": etag, "Cache-Control": "private, no-cache", "X-Blocklist-Cursor": str(cursor)}
     if _matches(request.headers.get("if-none-match"), etag):
         return Response(content=b"", status_code=304, headers=headers)
-    cursor, entries, changes = await feeds.snapshot(recipient, since)
+    # txt and csv deltas need only the changed values; the hash feed's removals check every current entry.
+    cursor, entries, changes = await feeds.snapshot(recipient, since, whole=since is None or fmt == "sha256")
     headers["ETag"] = feeds.etag_for(fmt, recipient, cursor, since)
     headers["X-Blocklist-Cursor"] = str(cursor)
     delta = changes if since is not None else None

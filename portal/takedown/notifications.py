@@ -3,8 +3,15 @@
 For each addressed ISP that has not acted: when the last fifth of its time to act begins (at
 least the last hour), its contact point gets a reminder; when the deadline passes, the ISP's
 contact point and the issuer's get an escalation, and the request's timeline and the audit log
-say so. Each message is sent once per copy (the ``*_notified_at`` columns), and a copy is
-claimed with ``FOR UPDATE SKIP LOCKED``, so several workers can run the check side by side.
+say so. The overdue mail to the ISP also goes to its admins. An ISP with a webhook gets the
+same two events there (``portal/takedown/webhooks.py``), queued in the same transaction.
+
+Each message is sent once per copy: the ``reminder_sent_at`` / ``overdue_notified_at`` marker is
+set in the transaction that queues the mail, and a copy is claimed with ``FOR UPDATE SKIP
+LOCKED`` (a second worker skips a locked copy, and one arriving after the commit finds the marker
+set), so several workers can run the check side by side. ``check_deadlines`` works through the
+whole backlog in batches of ``BATCH``, each its own short transaction. The worker loop
+(``portal/worker.py``) calls it about once a minute.
 Mail never contains the addresses to block: only the reference and a link into the portal.
 """
 
@@ -17,6 +24,7 @@ from portal.core.actor import Actor
 from portal.core.db import execute, is_postgres, system_transaction
 from portal.core.settings import get_settings
 from portal.outbox.services import enqueue_mail
+from portal.takedown import webhooks
 from portal.takedown.config import get_takedown_settings
 from portal.takedown.tables import Assignment, RequestEvent
 
@@ -59,14 +67,16 @@ async def send_reminders(now: datetime | None = None) -> int:
     base = get_settings().base_url
     sent = 0
     async with system_transaction():
-        # The widest lead time selects candidates; each one is then checked against its own priority.
-        widest = max(reminder_lead(p) for p in ("critical", "high", "normal"))
-        rows = await _claim("a.reminder_sent_at IS NULL AND a.due_at > {} AND a.due_at <= {}", now, now + widest)
+        # Each priority has its own window, so copies not yet due for a reminder never fill a batch.
+        priorities = list(get_takedown_settings().deadline_hours)
+        windows = " OR ".join("(r.priority = {} AND a.due_at <= {})" for _ in priorities)
+        window_args: list[object] = []
+        for priority in priorities:
+            window_args += [priority, now + reminder_lead(priority)]
+        rows = await _claim(
+            "a.reminder_sent_at IS NULL AND a.due_at > {} AND (" + windows + ")", now, *window_args
+        )
         for row in rows:
-            due = row["due_at"] if isinstance(row["due_at"], datetime) else datetime.fromisoformat(str(row["due_at"]))
-            due = due if due.tzinfo else due.replace(tzinfo=UTC)
-            if due - now > reminder_lead(row["priority"]):
-                continue
             await Assignment.update({Assignment.reminder_sent_at: now}).where(Assignment.id == row["id"])
             to = row["recipient_point"] or row["recipient_email"]
             if to:
@@ -79,6 +89,7 @@ async def send_reminders(now: datetime | None = None) -> int:
                         f"Request {row['reference']} from {row['issuer_name']} is due by {_due_text(row)}.\n\n{link}\n"
                     ),
                 )
+            await _webhook(row, "request.deadline_approaching", now)
             sent += 1
     return sent
 
@@ -101,9 +112,11 @@ async def escalate_overdue(now: datetime | None = None) -> int:
                 object_id=row["reference"], detail={"recipient": row["recipient_slug"], "due_at": _due_text(row)},
             )
             recipient_to = row["recipient_point"] or row["recipient_email"]
-            if recipient_to:
+            for address in dict.fromkeys([recipient_to, *await _admin_addresses(row["recipient"])]):
+                if not address:
+                    continue
                 await enqueue_mail(
-                    to_address=recipient_to, tenant_id=row["recipient"],
+                    to_address=address, tenant_id=row["recipient"],
                     subject=f"[{row['reference']}] Afati ka kaluar / Overdue",
                     body_text=(
                         f"Afati i kërkesës {row['reference']} ({_due_text(row)}) ka kaluar pa u zbatuar. "
@@ -125,10 +138,43 @@ async def escalate_overdue(now: datetime | None = None) -> int:
                         f"{base}/t/{row['issuer_slug']}/takedown/requests/{row['reference']}\n"
                     ),
                 )
+            await _webhook(row, "request.overdue", now)
             escalated += 1
     return escalated
 
 
+async def _admin_addresses(tenant_id: int) -> list[str]:
+    """The active admins of an organisation, who hear about overdue requests as well as its contact point."""
+    rows = await execute(
+        'SELECT u.email FROM membership m JOIN portal_user u ON u.id = m."user"'
+        " WHERE m.tenant = {} AND m.role = 'admin' AND m.active AND u.is_active ORDER BY u.email",
+        tenant_id,
+    )
+    return [row["email"] for row in rows]
+
+
+async def _webhook(row: dict, event: str, now: datetime) -> None:
+    await webhooks.enqueue_request_event(
+        {"id": row["recipient"], "slug": row["recipient_slug"]}, event, reference=row["reference"], kind=row["kind"],
+        priority=row["priority"], due_at=row["due_at"], request_id=row["request"], now=now,
+    )
+
+
 async def check_deadlines(now: datetime | None = None) -> tuple[int, int]:
-    """The periodic job: reminders, then escalations. Meant for the worker loop, every minute or so."""
-    return await send_reminders(now), await escalate_overdue(now)
+    """The periodic job: reminders, then escalations, through the whole backlog.
+
+    Meant for the worker loop, every minute or so. Returns (copies reminded, copies escalated).
+    """
+    now = now or datetime.now(UTC)
+    reminded = escalated = 0
+    while True:
+        done = await send_reminders(now)
+        reminded += done
+        if done < BATCH:
+            break
+    while True:
+        done = await escalate_overdue(now)
+        escalated += done
+        if done < BATCH:
+            break
+    return reminded, escalated

@@ -16,6 +16,9 @@ from portal.takedown.tables import (
     TakedownItem,
     TakedownReport,
     TakedownRequest,
+    Webhook,
+    WebhookDelivery,
+    WebhookTarget,
 )
 
 APP_CONFIG = AppConfig(
@@ -23,7 +26,7 @@ APP_CONFIG = AppConfig(
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
     table_classes=[
         TakedownItem, TakedownReport, TakedownRequest, RequestUrl, Assignment, RequestEvent, ReferenceCounter,
-        IdempotencyRecord, FeedEntry, FeedChange, TakedownImport,
+        IdempotencyRecord, FeedEntry, FeedChange, TakedownImport, Webhook, WebhookTarget, WebhookDelivery,
     ],
     migration_dependencies=["portal.tenants.piccolo_app"],
     commands=[],

@@ -25,7 +25,7 @@ from portal.core.pagination import Pager
 from portal.core.permissions import analyst_allowed
 from portal.core.settings import get_settings
 from portal.outbox.services import enqueue_mail
-from portal.takedown import feeds
+from portal.takedown import feeds, webhooks
 from portal.takedown.config import get_takedown_settings
 from portal.takedown.labels import CATEGORIES, PRIORITIES, REQUEST_KINDS, priority_for
 from portal.takedown.tables import Assignment, RequestEvent, RequestUrl, TakedownItem, TakedownRequest
@@ -226,6 +226,10 @@ async def issue_request(issuer: dict, data: RequestInput, actor: Actor) -> dict:
         )
         for recipient in recipients:
             await _mail_new_request(recipient, issuer, reference, data.kind, priority, due_at, len(entries))
+            await webhooks.enqueue_request_event(
+                recipient, "request.created", reference=reference, kind=data.kind, priority=priority, due_at=due_at,
+                urls=[e["url"] for e in entries], now=now,
+            )
     return {"id": request_id, "reference": reference, "due_at": due_at, "priority": priority,
             "recipients": [r["slug"] for r in recipients]}
 

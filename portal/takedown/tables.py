@@ -213,3 +213,43 @@ class TakedownImport(Table, tablename="takedown_import"):
     message = Text(default="")
     created_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True)
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Webhook(Table, tablename="takedown_webhook"):
+    """An ISP's signed webhook: where events are POSTed and the (encrypted) secret that signs them."""
+
+    tenant = ForeignKey(Tenant, on_delete=OnDelete.restrict, unique=True)
+    url = Text()
+    secret_encrypted = Text()
+    secret_hint = Varchar(length=16, default="")  # the secret's first characters, to tell secrets apart
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+    updated_by_label = Varchar(length=254, default="")
+
+
+class WebhookTarget(Table, tablename="takedown_webhook_target"):
+    """Which organisations have a webhook, readable from any scope (no address, no secret).
+
+    An issuer's transaction queues the "new request" event for each addressed ISP; it cannot read
+    the ISP's ``takedown_webhook`` row (row-level security), only this flag (readable by every
+    scope, written only by its own organisation: see the raw migration).
+    """
+
+    tenant = ForeignKey(Tenant, on_delete=OnDelete.restrict, unique=True)
+
+
+class WebhookDelivery(Table, tablename="takedown_webhook_delivery"):
+    """One event for one ISP's webhook, queued in the transaction of the change that caused it."""
+
+    tenant = ForeignKey(Tenant, on_delete=OnDelete.restrict)
+    event_id = Varchar(length=36, unique=True)
+    event = Varchar(length=32)
+    reference = Varchar(length=20, default="")
+    body = Text()
+    status = Varchar(length=16, default="pending")  # pending, sent, failed
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(default=TimestamptzNow())
+    last_error = Text(default="")
+    response_status = Integer(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    delivered_at = Timestamptz(null=True, default=None)

@@ -1,0 +1,218 @@
+"""CSV import of reports through the portal's import service, against a plain COPY of the same rows.
+
+    python bench/bench_import.py [--scale 1.0] [--rows 100000] [--big-rows 1000000]
+
+A scratch database gets the realistic data set (bench/dataset.py, ``--scale``), so the import
+de-duplicates against a full queue with its indexes. The CSV (url, category, note,
+source_reference) has messy spellings the normaliser must fix (host case, default ports,
+fragments, trailing dots, IDN hosts), about 5 % addresses already in the queue, 2 % rows repeated
+in the file and 1 % bad rows.
+
+Each import runs in a fresh subprocess (connecting as an ordinary role, so row-level security
+checks every row as in production) calling ``portal.takedown.imports.import_reports`` (the
+service behind the upload page), which reports its time split into parsing/normalisation and
+database writing, and its peak RSS (VmHWM). The baseline is ``COPY`` (asyncpg
+``copy_records_to_table``) of the same normalised rows into a bare table without indexes, in the
+same database and run; a ``COPY FROM`` of the raw CSV text is shown too. The 1,000,000-row import
+(limit raised for the benchmark) shows the import streams: its peak RSS must match the 100,000-row one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import asyncpg
+from common import ROOT, application_role_url, peak_rss_mb, portal_env, scratch_database
+from dataset import describe, generate
+
+
+def _with_host(url: str, change) -> str:
+    scheme, _sep, rest = url.partition("://")
+    host, slash, path = rest.partition("/")
+    return f"{scheme}://{change(host, scheme)}{slash}{path}"
+
+
+MESSY = [
+    lambda u: u.replace("https://", "HTTPS://", 1),
+    lambda u: _with_host(u, lambda h, s: h.upper()),
+    lambda u: _with_host(u, lambda h, s: f"{h}:{443 if s == 'https' else 80}"),
+    lambda u: u + "#section-2",
+    lambda u: _with_host(u, lambda h, s: h + "."),
+    lambda u: u.replace("/v/", "/%76/"),
+]
+CATEGORY_SPELLINGS = ["csam", "grooming", "cyberbullying", "hate_extremism", "self_harm", "other_illegal",
+                      "inappropriate", "Cyberbullying", "Grooming"]
+
+
+def make_csv(path: Path, rows: int, existing: list[str], seed: int) -> None:
+    rng = random.Random(seed)
+    written: list[list[str]] = []
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["url", "category", "note", "source_reference"])
+        for index in range(rows):
+            roll = rng.random()
+            if roll < 0.01:
+                row = [rng.choice(["ftp://files.example/x", "not a url", "javascript:alert(1)"]),
+                       rng.choice(CATEGORY_SPELLINGS), "", ""]
+            elif roll < 0.02 and written:
+                row = list(rng.choice(written[-5000:]))  # a repeated line
+            elif roll < 0.07 and existing:
+                row = [rng.choice(existing), rng.choice(CATEGORY_SPELLINGS), "Raportuar përsëri", ""]
+            else:
+                host = f"{rng.choice(['foto', 'chat', 'media', 'forum', 'kopje'])}{rng.randrange(60000)}." \
+                       f"{rng.choice(['com', 'net', 'al', 'com.al', 'org'])}"
+                if rng.random() < 0.01:
+                    host = f"fëmijë{rng.randrange(1000)}.al"
+                url = f"https://{host}/{rng.choice(['v', 'p', 'album'])}/{seed}-{index}"
+                if rng.random() < 0.3:
+                    url = rng.choice(MESSY)(url)
+                row = [url, rng.choice(CATEGORY_SPELLINGS), rng.choice(["", "", "Nga linja e ndihmës"]),
+                       f"HL-{seed}-{index}" if rng.random() < 0.4 else ""]
+            written.append(row)
+            if len(written) > 20000:
+                del written[:10000]
+            writer.writerow(row)
+
+
+async def _child(path: str, tenant_slug: str, max_rows: int) -> None:
+    from portal.core.actor import Actor
+    from portal.core.db import close_pool, start_pool
+    from portal.takedown.imports import import_reports
+    from portal.tenants import services
+
+    await start_pool()
+    try:
+        tenant = await services.get_tenant_by_slug(tenant_slug)
+        before = peak_rss_mb(os.getpid())
+        started = time.perf_counter()
+        with open(path, "rb") as stream:  # noqa: ASYNC230 - the service reads the file as a stream, as uploads are
+            result = await import_reports(tenant["id"], stream, Path(path).name, Actor.system("bench"),
+                                          max_rows=max_rows)
+        elapsed = time.perf_counter() - started
+    finally:
+        await close_pool()
+    print(json.dumps({
+        "elapsed": elapsed, "parse": result.timings["parse"], "database": result.timings["database"],
+        "total_rows": result.total_rows, "imported": result.imported_rows, "repeats": result.repeat_rows,
+        "errors": result.error_rows, "rss_before": before, "rss_peak": peak_rss_mb(os.getpid()),
+    }))
+
+
+def run_import(env: dict[str, str], path: Path, tenant_slug: str, max_rows: int) -> dict:
+    output = subprocess.run(
+        [sys.executable, str(Path(__file__)), "--child", str(path), "--tenant", tenant_slug, "--max-rows", str(max_rows)],
+        env=env, cwd=ROOT, check=True, capture_output=True, text=True,
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+async def existing_urls(url: str, tenant_slug: str, count: int) -> list[str]:
+    connection = await asyncpg.connect(url)
+    try:
+        rows = await connection.fetch(
+            "SELECT i.url FROM takedown_item i JOIN tenant t ON t.id = i.tenant WHERE t.slug = $1"
+            " ORDER BY i.id LIMIT $2", tenant_slug, count)
+    finally:
+        await connection.close()
+    return [row["url"] for row in rows]
+
+
+async def copy_baseline(url: str, path: Path) -> tuple[float, float, int]:
+    """Seconds to COPY the file's normalised good rows into a bare table, and to COPY the raw CSV text."""
+    from portal.takedown.imports import _fast_receipt
+    from portal.takedown.urls import InvalidUrl, normalise_url
+
+    records = []
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        next(reader)
+        for url_text, category, note, reference in reader:
+            try:
+                normalised = normalise_url(url_text)
+            except InvalidUrl:
+                continue
+            records.append((normalised.url, normalised.url_hash, normalised.host, normalised.registrable_domain,
+                            category, note, reference, _fast_receipt()))
+    connection = await asyncpg.connect(url)
+    best_rows, best_raw = float("inf"), float("inf")
+    try:
+        for attempt in range(3):
+            await connection.execute(
+                "DROP TABLE IF EXISTS bench_copy_rows; DROP TABLE IF EXISTS bench_copy_raw;"
+                "CREATE TABLE bench_copy_rows (url text, url_hash text, host text, domain text, category text,"
+                " note text, source_reference text, receipt text);"
+                "CREATE TABLE bench_copy_raw (url text, category text, note text, source_reference text)"
+            )
+            started = time.perf_counter()
+            async with connection.transaction():
+                await connection.copy_records_to_table("bench_copy_rows", records=records)
+            best_rows = min(best_rows, time.perf_counter() - started)
+            started = time.perf_counter()
+            async with connection.transaction():
+                await connection.copy_to_table("bench_copy_raw", source=str(path), format="csv", header=True)
+            best_raw = min(best_raw, time.perf_counter() - started)
+        await connection.execute("DROP TABLE bench_copy_rows; DROP TABLE bench_copy_raw")
+    finally:
+        await connection.close()
+    return best_rows, best_raw, len(records)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", type=float, default=1.0, help="size of the data set (1.0 = 1,000,000 reports)")
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--big-rows", type=int, default=1_000_000, help="0 skips the memory check")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--tenant", help=argparse.SUPPRESS)
+    parser.add_argument("--max-rows", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        asyncio.run(_child(args.child, args.tenant, args.max_rows))
+        return
+    workdir = Path(tempfile.mkdtemp(prefix="bench-import-"))
+    with scratch_database() as url:
+        data = asyncio.run(generate(url, args.scale))
+        print(describe(data))
+        env = portal_env(application_role_url(url))  # an ordinary role: row-level security applies
+        small = workdir / "reports-100k.csv"
+        make_csv(small, args.rows, asyncio.run(existing_urls(url, data.hotline, 20_000)), seed=1)
+        copy_rows, copy_raw, good = asyncio.run(copy_baseline(url, small))
+        result = run_import(env, small, data.hotline, args.rows)
+        big = None
+        if args.big_rows:
+            big_path = workdir / "reports-1m.csv"
+            make_csv(big_path, args.big_rows, [], seed=2)
+            big = run_import(env, big_path, "agency-081", args.big_rows)
+            big_path.unlink()
+    small.unlink()
+    print(f"import of {result['total_rows']:,} rows: {result['imported']:,} imported ({result['repeats']:,} attached"
+          f" to existing addresses), {result['errors']:,} rejected (bad or repeated)")
+    print(f"  total                 : {result['elapsed']:7.2f} s   (target < 10 s)")
+    print(f"  parsing/normalisation : {result['parse']:7.2f} s")
+    print(f"  database writing      : {result['database']:7.2f} s")
+    print(f"COPY of the {good:,} normalised rows into a bare table : {copy_rows:6.2f} s")
+    print(f"COPY FROM of the raw CSV text                   : {copy_raw:6.2f} s")
+    print(f"ratio database writing / COPY : {result['database'] / copy_rows:.2f}x   (target <= 3x)")
+    print(f"ratio whole import / COPY     : {result['elapsed'] / copy_rows:.2f}x")
+    print(f"peak RSS, import of {result['total_rows']:>9,} rows: {result['rss_peak']:6.0f} MB"
+          f" (process before the import: {result['rss_before']:.0f} MB)")
+    if big:
+        print(f"peak RSS, import of {big['total_rows']:>9,} rows: {big['rss_peak']:6.0f} MB"
+              f" (process before the import: {big['rss_before']:.0f} MB; took {big['elapsed']:.1f} s,"
+              f" database {big['database']:.1f} s)")
+        print(f"ratio peak RSS 1,000,000 / 100,000 rows : {big['rss_peak'] / result['rss_peak']:.2f}x   (target ~1.0x)")
+
+
+if __name__ == "__main__":
+    main()

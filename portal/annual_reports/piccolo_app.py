@@ -1,0 +1,15 @@
+"""Piccolo app for the annual compliance reports and their reviews."""
+
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from portal.annual_reports.tables import AnnualReport, AnnualReportReview, AnnualReportRevision
+
+APP_CONFIG = AppConfig(
+    app_name="annual_reports",
+    migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
+    table_classes=[AnnualReport, AnnualReportRevision, AnnualReportReview],
+    migration_dependencies=["portal.tenants.piccolo_app"],
+    commands=[],
+)
