@@ -1,9 +1,10 @@
 """Background work, run by `portal worker` or inside the web process (embedded mode).
 
-One loop does three things:
+One loop does four things:
 - every ``DEADLINE_CHECK_SECONDS`` (about a minute), the takedown deadline check: reminders for
   approaching deadlines and the escalation of overdue requests, queued as mail and webhook events
   (``portal.takedown.notifications.check_deadlines``);
+- at the same pace, the annual report reminders (``portal.annual_reports.reminders``);
 - delivery of due mail from the outbox;
 - delivery of due webhook events (``portal.takedown.webhooks``).
 
@@ -20,6 +21,7 @@ import logging
 import time
 from datetime import datetime
 
+from portal.annual_reports.reminders import check_annual_report_reminders
 from portal.core.mail import MailSender, mail_sender
 from portal.core.settings import Settings
 from portal.outbox.services import deliver_due
@@ -43,6 +45,18 @@ async def run_deadline_check(now: datetime | None = None) -> tuple[int, int]:
     return reminded, escalated
 
 
+async def run_annual_report_reminders(now: datetime | None = None) -> int:
+    """The annual report reminders, never raising: a failure is logged and tried again next time."""
+    try:
+        queued = await check_annual_report_reminders(now=now)
+    except Exception:
+        log.exception("annual report reminder check failed")
+        return 0
+    if queued:
+        log.info("annual report reminders: %s mails queued", queued)
+    return queued
+
+
 async def deliver_once(sender: MailSender) -> int:
     """Deliver one batch of mail and one of webhook events; returns how many were attempted."""
     handled = 0
@@ -61,6 +75,7 @@ async def run_iteration(sender: MailSender, *, check: bool = True, now: datetime
     """One turn of the loop: the deadline check (when ``check``), then delivery. Returns deliveries attempted."""
     if check:
         await run_deadline_check(now)
+        await run_annual_report_reminders(now)
     return await deliver_once(sender)
 
 

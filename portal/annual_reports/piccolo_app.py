@@ -4,12 +4,17 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from portal.annual_reports.tables import AnnualReport, AnnualReportReview, AnnualReportRevision
+from portal.annual_reports.tables import (
+    AnnualReport,
+    AnnualReportReminder,
+    AnnualReportReview,
+    AnnualReportRevision,
+)
 
 APP_CONFIG = AppConfig(
     app_name="annual_reports",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[AnnualReport, AnnualReportRevision, AnnualReportReview],
+    table_classes=[AnnualReport, AnnualReportRevision, AnnualReportReview, AnnualReportReminder],
     migration_dependencies=["portal.tenants.piccolo_app"],
     commands=[],
 )

@@ -65,3 +65,14 @@ class AnnualReportReview(Table, tablename="annual_report_review"):
     # {"Z1": "comment", "takedown": "comment", ...}
     comments = JSONB(default={})
     decided_at = Timestamptz(default=TimestamptzNow())
+
+
+class AnnualReportReminder(Table, tablename="annual_report_reminder"):
+    """A reminder mail sent to an organisation's admins about one year's report; one row per (tenant, year, kind)."""
+
+    tenant = ForeignKey(Tenant, on_delete=OnDelete.restrict, null=False, index=True)
+    year = Integer()
+    # "due_30" / "due_7" / "overdue"
+    kind = Varchar(length=16)
+    recipients = Integer(default=0)
+    sent_at = Timestamptz(default=TimestamptzNow())
