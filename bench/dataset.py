@@ -258,7 +258,8 @@ async def generate(database_url: str, scale: float = 1.0, seed: int = 2026, prim
                 if state["status"] != "closed":
                     closed_all = False
                 assignment_rows.append((
-                    assignment_id, request_id, recipient, issuer, state["status"], due_at, issued_at, state["ack"],
+                    assignment_id, request_id, recipient, issuer, reference, kind, priority, issued_at, len(urls),
+                    state["status"], due_at, issued_at, state["ack"],
                     state["act"], state["outcome"],
                     "Bllokuar në DNS dhe proxy" if state["outcome"] else "", state["disputed"],
                     "Adresa nuk është në rrjetin tonë" if state["disputed"] else "", state["closed"],
@@ -347,7 +348,8 @@ async def generate(database_url: str, scale: float = 1.0, seed: int = 2026, prim
                         ["tenant", "request", "item", "url", "url_hash", "host", "registrable_domain", "category"],
                         url_rows)
             await _copy(connection, "takedown_assignment",
-                        ["id", "request", "recipient", "issuer", "status", "due_at", "sent_at", "acknowledged_at",
+                        ["id", "request", "recipient", "issuer", "reference", "kind", "priority", "issued_at",
+                         "url_count", "status", "due_at", "sent_at", "acknowledged_at",
                          "actioned_at", "outcome", "action_note", "disputed_at", "dispute_reason", "closed_at",
                          "withdrawn_at", "reminder_sent_at", "overdue_notified_at", "updated_at"], assignment_rows)
             await _copy(connection, "takedown_event",

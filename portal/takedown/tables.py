@@ -115,11 +115,21 @@ class RequestUrl(Table, tablename="takedown_request_url"):
 
 
 class Assignment(Table, tablename="takedown_assignment"):
-    """One addressed ISP's copy of a request: sent, acknowledged, actioned or disputed, closed."""
+    """One addressed ISP's copy of a request: sent, acknowledged, actioned or disputed, closed.
+
+    ``reference`` to ``url_count`` copy the request's fields that never change after issue, so an
+    ISP's request list reads this table alone: joining ``takedown_request`` made PostgreSQL check
+    that table's row-level policy (an ``EXISTS`` over assignments) for every row of every page.
+    """
 
     request = ForeignKey(TakedownRequest, on_delete=OnDelete.restrict, index=True)
     recipient = ForeignKey(Tenant, on_delete=OnDelete.restrict, index=True)
     issuer = ForeignKey(Tenant, on_delete=OnDelete.restrict, index=True)
+    reference = Varchar(length=20, default="")
+    kind = Varchar(length=16, default="")
+    priority = Varchar(length=16, default="")
+    issued_at = Timestamptz(null=True, default=None)
+    url_count = Integer(default=0)
     status = Varchar(length=16, default=AssignmentStatus.sent.value, choices=AssignmentStatus)
     due_at = Timestamptz()
     sent_at = Timestamptz(default=TimestamptzNow())
