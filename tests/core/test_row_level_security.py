@@ -179,3 +179,24 @@ async def test_a_nested_scope_keeps_the_outer_one(two_tenants):
         async with system_transaction():
             rows = await execute("SELECT * FROM membership")
     assert {row["tenant"] for row in rows} == {albanet["id"]}
+
+
+async def test_a_connection_goes_back_to_the_pool_without_tenant_settings_or_locks(two_tenants):
+    """The pool skips asyncpg's session reset on release, so nothing may outlive a transaction."""
+    albanet, _ = two_tenants
+    pool = get_engine().pool
+    for _ in range(pool.get_max_size() * 2):
+        async with tenant_transaction(albanet["id"]):
+            await execute("SELECT pg_advisory_xact_lock(7304, {})", albanet["id"])
+            assert (await execute("SELECT COUNT(*) AS n FROM membership"))[0]["n"] >= 1
+    connections = [await pool.acquire() for _ in range(pool.get_max_size())]
+    try:
+        for connection in connections:
+            assert await connection.fetchval("SELECT current_setting('app.tenant_id', true)") in (None, "")
+            assert await connection.fetchval("SELECT current_setting('app.all_tenants', true)") in (None, "", "off")
+            assert await connection.fetchval("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory'"
+                                             " AND pid = pg_backend_pid()") == 0
+            assert await connection.fetchval("SELECT COUNT(*) FROM membership") == 0
+    finally:
+        for connection in connections:
+            await pool.release(connection)
