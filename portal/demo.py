@@ -6,6 +6,7 @@ from portal.annual_reports import demo as annual_reports_demo
 from portal.code_of_conduct import demo as code_of_conduct_demo
 from portal.core.actor import Actor
 from portal.core.db import tenant_transaction
+from portal.takedown import demo as takedown_demo
 from portal.tenants import services
 from portal.tenants.tables import Membership, Tenant, User
 
@@ -81,4 +82,5 @@ async def load_demo() -> list[dict]:
     accounts.append({"tenant": "(platform operator)", "kind": "-", "email": OPERATOR_EMAIL, "role": "operator"})
     await code_of_conduct_demo.load()
     await annual_reports_demo.load()
+    await takedown_demo.load()
     return accounts

@@ -229,6 +229,7 @@ def test_demo_loads_once_and_a_second_run_changes_nothing(tmp_path):
     assert after_second == after_first
     assert after_first["tenant"] == 9
     assert after_first["portal_user"] >= 19
+    assert after_first["takedown_request"] == 3 and after_first["takedown_report"] == 7
     for output in (first.stdout, second.stdout):
         assert "Demo-Siguri-2026" in output
         for email in ("admin@akcesk.demo.al", "officer@akep.demo.al", "admin@policia.demo.al", "admin@ashdmf.demo.al",
