@@ -1,12 +1,16 @@
 """Background work, run by `portal worker` or inside the web process (embedded mode).
 
-One loop does four things:
+One loop does six things:
 - every ``DEADLINE_CHECK_SECONDS`` (about a minute), the takedown deadline check: reminders for
   approaching deadlines and the escalation of overdue requests, queued as mail and webhook events
   (``portal.takedown.notifications.check_deadlines``);
 - at the same pace, the annual report reminders (``portal.annual_reports.reminders``);
+- at the same pace, the refresh of the per-ISP yearly takedown figures that changed
+  (``portal.annual_reports.figures_cache``), so the regulators' dashboard rarely recomputes any;
 - delivery of due mail from the outbox;
-- delivery of due webhook events (``portal.takedown.webhooks``).
+- delivery of due webhook events (``portal.takedown.webhooks``);
+- on every turn, the next queued annual report export (``portal.annual_reports.export_jobs``), so a
+  requested export starts within the idle pause (about two seconds).
 
 Any number of workers may run side by side on PostgreSQL: each piece claims its rows with
 ``FOR UPDATE SKIP LOCKED`` and records what it sent in the same transaction, so nothing is
@@ -21,6 +25,8 @@ import logging
 import time
 from datetime import datetime
 
+from portal.annual_reports.export_jobs import run_export_jobs
+from portal.annual_reports.figures_cache import refresh_recent
 from portal.annual_reports.reminders import check_annual_report_reminders
 from portal.core.mail import MailSender, mail_sender
 from portal.core.settings import Settings
@@ -57,6 +63,15 @@ async def run_annual_report_reminders(now: datetime | None = None) -> int:
     return queued
 
 
+async def run_figures_refresh(now: datetime | None = None) -> int:
+    """Recompute the stale takedown figures of this year and the last, never raising."""
+    try:
+        return await refresh_recent(now)
+    except Exception:
+        log.exception("takedown figures refresh failed")
+        return 0
+
+
 async def deliver_once(sender: MailSender) -> int:
     """Deliver one batch of mail and one of webhook events; returns how many were attempted."""
     handled = 0
@@ -71,12 +86,22 @@ async def deliver_once(sender: MailSender) -> int:
     return handled
 
 
+async def run_exports() -> int:
+    """Build the next queued annual report export, never raising (a failed job is marked failed)."""
+    try:
+        return await run_export_jobs()
+    except Exception:
+        log.exception("annual report export run failed")
+        return 0
+
+
 async def run_iteration(sender: MailSender, *, check: bool = True, now: datetime | None = None) -> int:
     """One turn of the loop: the deadline check (when ``check``), then delivery. Returns deliveries attempted."""
     if check:
         await run_deadline_check(now)
         await run_annual_report_reminders(now)
-    return await deliver_once(sender)
+        await run_figures_refresh(now)
+    return await deliver_once(sender) + await run_exports()
 
 
 async def run_outbox_loop(

@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import zipfile
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -273,19 +274,38 @@ async def to_pdf(data: dashboard.YearData, reports: list[dict], items: list[Tabl
     return await asyncio.to_thread(typst.compile, TEMPLATE.encode("utf-8"), sys_inputs=inputs)
 
 
-async def build(regulator: dict, year: int | str, file_format: str, actor: Actor) -> ExportFile:
-    """Build one export file, store it and audit it; returns the bytes too."""
+Progress = Callable[[str, int], Awaitable[None]]
+
+
+async def _no_progress(step: str, percent: int) -> None:
+    return None
+
+
+def filename_for(year: int, file_format: str) -> str:
+    return f"kodi-i-sjelljes-raporti-vjetor-{year}.{'csv.zip' if file_format == 'zip' else file_format}"
+
+
+async def build(regulator: dict, year: int | str, file_format: str, actor: Actor,
+                progress: Progress = _no_progress) -> ExportFile:
+    """Build one export file, store it and audit it; returns the bytes too.
+
+    ``progress(step, percent)`` is told each step (keys of ``labels.EXPORT_STEPS``) as it starts.
+    """
     if file_format not in FORMATS:
         raise services.not_found()
+    await progress("gathering", 10)
     data, reports = await gather(year)
+    await progress("tables", 40)
     items = tables(data, reports)
+    await progress("rendering", 60)
     if file_format == "xlsx":
         content = to_xlsx(items)
     elif file_format == "zip":
         content = to_zip(items, data.year)
     else:
         content = await to_pdf(data, reports, items)
-    filename = f"kodi-i-sjelljes-raporti-vjetor-{data.year}.{'csv.zip' if file_format == 'zip' else file_format}"
+    await progress("storing", 90)
+    filename = filename_for(data.year, file_format)
     key = f"{new_storage_key(regulator['id'], 'annual-report-exports')}/{filename}"
     await get_storage().put(key, content, FORMATS[file_format])
     async with tenant_transaction(regulator["id"]):

@@ -48,6 +48,34 @@ FIGURE_LABELS = {
 }
 
 
+EXPORT_FORMATS = {
+    "pdf": lazy("PDF document"),
+    "xlsx": lazy("Spreadsheet (XLSX)"),
+    "zip": lazy("CSV files (zip)"),
+}
+
+EXPORT_STATUS_LABELS = {
+    "queued": lazy("Waiting to start"),
+    "running": lazy("Being built"),
+    "done": lazy("Ready"),
+    "failed": lazy("Failed"),
+}
+
+EXPORT_STEPS = {
+    "queued": lazy("Waiting for the background worker"),
+    "gathering": lazy("Collecting the year's figures and reports"),
+    "tables": lazy("Preparing the tables"),
+    "rendering": lazy("Writing the file"),
+    "storing": lazy("Storing the file"),
+    "done": lazy("Finished"),
+    "failed": lazy("Stopped"),
+}
+
+EXPORT_ERRORS = {
+    "no_data": lazy("There was no data for this year to export."),
+    "failed": lazy("The export could not be built. Try again; if it fails again, tell the platform administrator."),
+}
+
 PRIORITY_LABELS = {
     "critical": lazy("Critical"),
     "high": lazy("High"),
@@ -59,6 +87,8 @@ def label(group: str, key: str) -> str:
     if group == "outcome":  # a decision as it reads afterwards: "Accepted", "Returned for changes"
         group, key = "status", {"accept": "accepted", "return": "returned"}.get(key, key)
     table = {"status": STATUS_LABELS, "decision": DECISION_LABELS, "field": NARRATIVE_FIELDS,
-             "section": SECTION_LABELS, "figure": FIGURE_LABELS, "priority": PRIORITY_LABELS}[group]
+             "section": SECTION_LABELS, "figure": FIGURE_LABELS, "priority": PRIORITY_LABELS,
+             "format": EXPORT_FORMATS, "export_status": EXPORT_STATUS_LABELS, "export_step": EXPORT_STEPS,
+             "export_error": EXPORT_ERRORS}[group]
     text = table.get(key)
     return gettext(text) if text is not None else key

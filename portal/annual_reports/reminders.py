@@ -1,8 +1,8 @@
 """Reminders about the annual compliance report, queued in the outbox by a periodic check.
 
-For the current reporting year (the previous calendar year; its report is due on 31 March, see
-``services.deadline_for``), every ISP whose signature of the Code was in force during that year
-and which has not submitted its report yet gets a mail to each of its active admins, in each
+For the current reporting year (the previous calendar year; its report is due on the deadline a
+regulator admin set for it, by default 31 March, see ``services.deadlines``), every ISP whose
+signature of the Code was in force during that year and which has not submitted its report yet gets a mail to each of its active admins, in each
 admin's language: 30 days before the deadline, 7 days before, and once when it is overdue. Only
 the stage that applies today is sent: a worker that was stopped during the 30-day window does not
 send a stale "30 days left" once the 7-day window has begun.
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from portal.annual_reports.services import REPORTING_KINDS, deadline_for
+from portal.annual_reports.services import REPORTING_KINDS, deadline_of
 from portal.core import i18n
 from portal.core.db import execute, system_transaction, tenant_transaction
 from portal.core.i18n import _
@@ -125,7 +125,7 @@ async def check_annual_report_reminders(today: date | None = None, now: datetime
     now = now or datetime.now(UTC)
     today = today or now.astimezone(i18n.TIMEZONE).date()
     year = reporting_year(today)
-    deadline = deadline_for(year)
+    deadline = await deadline_of(year)
     kind = reminder_kind(today, deadline)
     if kind is None:
         return 0

@@ -13,18 +13,30 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from datetime import UTC, date, datetime
 
 from portal.annual_reports import figures
-from portal.annual_reports.tables import AnnualReport, AnnualReportReview, AnnualReportRevision
+from portal.annual_reports.tables import (
+    AnnualReport,
+    AnnualReportAttachment,
+    AnnualReportDeadline,
+    AnnualReportReview,
+    AnnualReportRevision,
+)
 from portal.audit import services as audit
+from portal.code_of_conduct import files as coc_files
 from portal.code_of_conduct.measures import active_in_year
 from portal.code_of_conduct.tables import Commitment, Measure, MeasureCommitment, Signature
 from portal.core.actor import Actor
 from portal.core.db import execute, is_postgres, system_transaction, tenant_transaction
+from portal.core.storage import get_storage
 from portal.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from portal.core.i18n import _
+from portal.files.tables import StoredFile
 from portal.tenants.tables import Tenant
+
+log = logging.getLogger(__name__)
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "draft": frozenset({"submitted"}),
@@ -38,6 +50,7 @@ FIXED_SECTIONS = ("general", "takedown")
 MAX_TEXT = 10000
 FIRST_YEAR = 2018
 REPORTING_KINDS = ("isp",)
+ATTACHMENT_PURPOSE = "annual_report_attachment"
 
 
 def now() -> datetime:
@@ -48,9 +61,65 @@ def not_found() -> NotFound:
     return NotFound(_("This page does not exist or you do not have access to it."))
 
 
-def deadline_for(year: int) -> date:
-    """Reports for a year are due on 31 March of the next year."""
+def default_deadline(year: int) -> date:
+    """Unless a regulator admin set another date, reports for a year are due on 31 March of the next year."""
     return date(year + 1, 3, 31)
+
+
+async def deadlines(years: list[int] | set[int]) -> dict[int, date]:
+    """The submission deadline of each year: the one set by a regulator admin, or the default."""
+    years = sorted(set(years))
+    if not years:
+        return {}
+    async with system_transaction():
+        rows = await AnnualReportDeadline.select(AnnualReportDeadline.year, AnnualReportDeadline.deadline).where(
+            AnnualReportDeadline.year.is_in(years)
+        )
+    chosen = {r["year"]: _as_date(r["deadline"]) for r in rows}
+    return {year: chosen.get(year) or default_deadline(year) for year in years}
+
+
+async def deadline_of(year: int) -> date:
+    return (await deadlines([year]))[year]
+
+
+def _as_date(value: object) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def _require_regulator_admin(regulator: dict, role: str) -> None:
+    if regulator.get("kind") != "regulator" or role != "admin":
+        raise Forbidden(_("Only administrators of a regulator set the submission deadline."))
+
+
+async def set_deadline(regulator: dict, role: str, year: int | str, value: str, actor: Actor) -> date:
+    """Set a year's submission deadline (audited in the regulator's log); the year's reports carry it too."""
+    _require_regulator_admin(regulator, role)
+    year = valid_year(year)
+    try:
+        chosen = date.fromisoformat((value or "").strip())
+    except ValueError:
+        raise ValidationFailed({"deadline": _("Enter the deadline as a date.")}) from None
+    if not date(year + 1, 1, 1) <= chosen <= date(year + 1, 12, 31):
+        raise ValidationFailed({"deadline": _("The deadline must fall in %(next)s, the year after the reporting year.",
+                                              next=year + 1)})
+    async with system_transaction():
+        before = await AnnualReportDeadline.select().where(AnnualReportDeadline.year == year).first()
+        previous = _as_date(before["deadline"]) if before else default_deadline(year)
+        if before:
+            await AnnualReportDeadline.update({
+                AnnualReportDeadline.deadline: chosen, AnnualReportDeadline.set_by: actor.user_id,
+                AnnualReportDeadline.set_by_tenant: regulator["id"], AnnualReportDeadline.set_at: now(),
+            }).where(AnnualReportDeadline.year == year)
+        else:
+            await AnnualReportDeadline.insert(AnnualReportDeadline(
+                year=year, deadline=chosen, set_by=actor.user_id, set_by_tenant=regulator["id"], set_at=now(),
+            ))
+        await AnnualReport.update({AnnualReport.deadline: chosen}).where(AnnualReport.year == year)
+        await audit.record("annual_report.deadline_set", actor=actor, tenant_id=regulator["id"],
+                           object_type="annual_report_deadline", object_id=str(year),
+                           detail={"year": year, "before": previous.isoformat(), "after": chosen.isoformat()})
+    return chosen
 
 
 def check_transition(current: str, target: str) -> None:
@@ -220,10 +289,31 @@ async def _load(report: dict) -> dict:
         AnnualReportReview.report == report["id"]
     ).order_by(AnnualReportReview.decided_at).order_by(AnnualReportReview.id)
     report["revisions"] = [_decode_revision(r) for r in revisions]
+    attached = await _attachments([r["id"] for r in report["revisions"]])
+    for revision in report["revisions"]:
+        revision["attachments"] = attached.get(revision["id"], {})
     report["reviews"] = [_decode_review(r) for r in reviews]
     report["current"] = next(r for r in report["revisions"] if r["number"] == report["revision"])
     report["last_review"] = report["reviews"][-1] if report["reviews"] else None
     return report
+
+
+async def _attachments(revision_ids: list[int]) -> dict[int, dict[str, list[dict]]]:
+    """Attachments per revision and section, oldest first (call inside a transaction)."""
+    if not revision_ids:
+        return {}
+    rows = await AnnualReportAttachment.select(
+        AnnualReportAttachment.id, AnnualReportAttachment.revision, AnnualReportAttachment.section,
+        AnnualReportAttachment.file, AnnualReportAttachment.added_at,
+        AnnualReportAttachment.file.filename.as_alias("filename"),
+        AnnualReportAttachment.file.size_bytes.as_alias("size_bytes"),
+        AnnualReportAttachment.file.sha256.as_alias("sha256"),
+        AnnualReportAttachment.file.content_type.as_alias("content_type"),
+    ).where(AnnualReportAttachment.revision.is_in(revision_ids)).order_by(AnnualReportAttachment.id)
+    found: dict[int, dict[str, list[dict]]] = {}
+    for row in rows:
+        found.setdefault(row["revision"], {}).setdefault(row["section"], []).append(row)
+    return found
 
 
 async def organisation_report(tenant_id: int, year: int | str) -> dict | None:
@@ -307,51 +397,191 @@ async def _lock(report_id: int) -> None:
         await execute("SELECT id FROM annual_report WHERE id = {} FOR UPDATE", report_id)
 
 
-async def save_draft(tenant: dict, year: int | str, data: dict, actor: Actor) -> dict:
-    """Save the narratives of the current revision; a returned report gets its next revision here."""
+def check_attachments(uploads: dict[str, list[coc_files.Upload]], codes: list[str]) -> dict[str, list]:
+    """Each commitment's new files checked by content; uploads for unknown sections are ignored."""
+    checked: dict[str, list] = {}
+    errors: dict[str, str] = {}
+    for code in codes:
+        field = f"{code}__attachments"
+        try:
+            files = coc_files.check_evidence(uploads.get(code) or [], field=field)
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
+            continue
+        if files:
+            checked[code] = files
+    if errors:
+        raise ValidationFailed(errors)
+    return checked
+
+
+async def _attach(tenant_id: int, report_id: int, revision_id: int, stored: list[tuple[str, dict]],
+                  actor: Actor) -> None:
+    for code, file_row in stored:
+        await AnnualReportAttachment.insert(AnnualReportAttachment(
+            tenant=tenant_id, report=report_id, revision=revision_id, section=code, file=file_row["id"],
+            added_by=actor.user_id,
+        ))
+
+
+async def _carry_attachments(tenant_id: int, report_id: int, from_revision: int, to_revision: int) -> None:
+    """A new revision starts with the files of the one it replaces (same stored files, new rows)."""
+    rows = await AnnualReportAttachment.select().where(AnnualReportAttachment.revision == from_revision).order_by(
+        AnnualReportAttachment.id
+    )
+    for row in rows:
+        await AnnualReportAttachment.insert(AnnualReportAttachment(
+            tenant=tenant_id, report=report_id, revision=to_revision, section=row["section"], file=row["file"],
+            added_by=row["added_by"], added_at=row["added_at"],
+        ))
+
+
+async def save_draft(tenant: dict, year: int | str, data: dict, actor: Actor,
+                     uploads: dict[str, list[coc_files.Upload]] | None = None) -> dict:
+    """Save the narratives and new attachments of the current revision; a returned report gets its next revision here.
+
+    New files go to storage before the transaction and are removed again if it fails.
+    """
     year = valid_year(year)
     current_figures = await build_figures(tenant["id"], year)
     codes = [c["code"] for c in current_figures["commitments"]]
     narratives, errors = clean_narratives(data, codes)
+    try:
+        checked = check_attachments(uploads or {}, codes)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
     if errors:
         raise ValidationFailed(errors)
+    deadline = await deadline_of(year)
+    sections = [code for code, files in checked.items() for _file in files]
+    new_files = [f for files in checked.values() for f in files]
+    async with coc_files.staged(tenant["id"], ATTACHMENT_PURPOSE, new_files) as stage:
+        async with tenant_transaction(tenant["id"]):
+            report = await _report(tenant["id"], year)
+            action = "annual_report.draft_saved"
+            if report is None:
+                [report] = await AnnualReport.insert(AnnualReport(
+                    tenant=tenant["id"], year=year, status="draft", revision=1, deadline=deadline,
+                    created_by=actor.user_id,
+                )).returning(*AnnualReport.all_columns())
+                [revision] = await AnnualReportRevision.insert(AnnualReportRevision(
+                    tenant=tenant["id"], report=report["id"], number=1, narratives=narratives, saved_by=actor.user_id,
+                )).returning(AnnualReportRevision.id)
+                action = "annual_report.started"
+            else:
+                await _lock(report["id"])
+                report = await _report(tenant["id"], year)
+                if report["status"] == "returned":
+                    check_transition("returned", "draft")
+                    number = report["revision"] + 1
+                    previous = await AnnualReportRevision.select(AnnualReportRevision.id).where(
+                        (AnnualReportRevision.report == report["id"])
+                        & (AnnualReportRevision.number == report["revision"])
+                    ).first()
+                    [revision] = await AnnualReportRevision.insert(AnnualReportRevision(
+                        tenant=tenant["id"], report=report["id"], number=number, narratives=narratives,
+                        saved_by=actor.user_id,
+                    )).returning(AnnualReportRevision.id)
+                    await _carry_attachments(tenant["id"], report["id"], previous["id"], revision["id"])
+                    await AnnualReport.update({AnnualReport.status: "draft", AnnualReport.revision: number,
+                                               AnnualReport.updated_at: now()}).where(AnnualReport.id == report["id"])
+                    action = "annual_report.revision_started"
+                elif report["status"] == "draft":
+                    [revision] = await AnnualReportRevision.update({
+                        AnnualReportRevision.narratives: narratives, AnnualReportRevision.saved_by: actor.user_id,
+                        AnnualReportRevision.saved_at: now(),
+                    }).where((AnnualReportRevision.report == report["id"])
+                             & (AnnualReportRevision.number == report["revision"])).returning(AnnualReportRevision.id)
+                    await AnnualReport.update({AnnualReport.updated_at: now()}).where(AnnualReport.id == report["id"])
+                else:
+                    raise Conflict(_("This report has been submitted and can no longer be edited."))
+            stored = await stage.record(actor)
+            await _attach(tenant["id"], report["id"], revision["id"], list(zip(sections, stored, strict=True)), actor)
+            detail: dict = {"year": year}
+            if stored:
+                detail["attachments"] = [{"section": code, "name": f["filename"], "sha256": f["sha256"]}
+                                         for code, f in zip(sections, stored, strict=True)]
+            await audit.record(action, actor=actor, tenant_id=tenant["id"], object_type="annual_report",
+                               object_id=report["id"], detail=detail)
+            return await _load(await _report(tenant["id"], year))
+
+
+async def remove_attachment(tenant: dict, year: int | str, attachment_id: int | str, actor: Actor) -> dict:
+    """Take a file off the draft revision; files of a submitted revision stay. The bytes go once nothing uses them."""
+    year = valid_year(year)
+    try:
+        attachment_id = int(attachment_id)
+    except (TypeError, ValueError):
+        raise not_found() from None
+    orphan_key = None
     async with tenant_transaction(tenant["id"]):
         report = await _report(tenant["id"], year)
-        action = "annual_report.draft_saved"
         if report is None:
-            [report] = await AnnualReport.insert(AnnualReport(
-                tenant=tenant["id"], year=year, status="draft", revision=1, deadline=deadline_for(year),
-                created_by=actor.user_id,
-            )).returning(*AnnualReport.all_columns())
-            await AnnualReportRevision.insert(AnnualReportRevision(
-                tenant=tenant["id"], report=report["id"], number=1, narratives=narratives, saved_by=actor.user_id,
-            ))
-            action = "annual_report.started"
-        else:
-            await _lock(report["id"])
-            report = await _report(tenant["id"], year)
-            if report["status"] == "returned":
-                check_transition("returned", "draft")
-                number = report["revision"] + 1
-                await AnnualReportRevision.insert(AnnualReportRevision(
-                    tenant=tenant["id"], report=report["id"], number=number, narratives=narratives,
-                    saved_by=actor.user_id,
-                ))
-                await AnnualReport.update({AnnualReport.status: "draft", AnnualReport.revision: number,
-                                           AnnualReport.updated_at: now()}).where(AnnualReport.id == report["id"])
-                action = "annual_report.revision_started"
-            elif report["status"] == "draft":
-                await AnnualReportRevision.update({
-                    AnnualReportRevision.narratives: narratives, AnnualReportRevision.saved_by: actor.user_id,
-                    AnnualReportRevision.saved_at: now(),
-                }).where((AnnualReportRevision.report == report["id"])
-                         & (AnnualReportRevision.number == report["revision"]))
-                await AnnualReport.update({AnnualReport.updated_at: now()}).where(AnnualReport.id == report["id"])
-            else:
-                raise Conflict(_("This report has been submitted and can no longer be edited."))
-        await audit.record(action, actor=actor, tenant_id=tenant["id"], object_type="annual_report",
-                           object_id=report["id"], detail={"year": year})
-        return await _load(await _report(tenant["id"], year))
+            raise not_found()
+        await _lock(report["id"])
+        report = await _report(tenant["id"], year)
+        row = await AnnualReportAttachment.select(
+            *AnnualReportAttachment.all_columns(),
+            AnnualReportAttachment.revision.number.as_alias("revision_number"),
+            AnnualReportAttachment.revision.submitted_at.as_alias("submitted_at"),
+            AnnualReportAttachment.file.filename.as_alias("filename"),
+            AnnualReportAttachment.file.sha256.as_alias("sha256"),
+            AnnualReportAttachment.file.storage_key.as_alias("storage_key"),
+        ).where((AnnualReportAttachment.id == attachment_id) & (AnnualReportAttachment.report == report["id"])).first()
+        if row is None:
+            raise not_found()
+        if (row["submitted_at"] is not None or report["status"] != "draft"
+                or row["revision_number"] != report["revision"]):
+            raise Conflict(_("This file belongs to a submitted revision and cannot be removed."))
+        await AnnualReportAttachment.delete().where(AnnualReportAttachment.id == attachment_id)
+        if not await AnnualReportAttachment.exists().where(AnnualReportAttachment.file == row["file"]):
+            await StoredFile.update({StoredFile.deleted_at: now()}).where(StoredFile.id == row["file"])
+            orphan_key = row["storage_key"]
+        await audit.record("annual_report.attachment_removed", actor=actor, tenant_id=tenant["id"],
+                           object_type="annual_report", object_id=report["id"],
+                           detail={"year": year, "section": row["section"], "name": row["filename"],
+                                   "sha256": row["sha256"]})
+    if orphan_key:
+        try:
+            await get_storage().delete(orphan_key)
+        except Exception:  # the row is marked deleted and still names the object for a later clean-up
+            log.exception("could not remove the stored object %s of a removed attachment", orphan_key)
+    return row
+
+
+async def attachment_file(tenant_id: int | None, report_id: int, attachment_id: int | str) -> tuple[dict, dict]:
+    """The attachment and its stored file; ``tenant_id=None`` reads as a regulator (submitted revisions only)."""
+    try:
+        attachment_id = int(attachment_id)
+    except (TypeError, ValueError):
+        raise not_found() from None
+    scope = system_transaction() if tenant_id is None else tenant_transaction(tenant_id)
+    async with scope:
+        query = AnnualReportAttachment.select(
+            AnnualReportAttachment.id, AnnualReportAttachment.tenant, AnnualReportAttachment.file,
+            AnnualReportAttachment.revision.submitted_at.as_alias("submitted_at"),
+        ).where((AnnualReportAttachment.id == attachment_id) & (AnnualReportAttachment.report == report_id))
+        if tenant_id is not None:
+            query = query.where(AnnualReportAttachment.tenant == tenant_id)
+        row = await query.first()
+        if row is None or (tenant_id is None and row["submitted_at"] is None):
+            raise not_found()
+        file_row = await StoredFile.select().where(
+            (StoredFile.id == row["file"]) & (StoredFile.tenant == row["tenant"])
+        ).first()
+    if file_row is None:
+        raise not_found()
+    return row, file_row
+
+
+async def record_attachment_download(actor: Actor, acting_tenant_id: int, owner_tenant_id: int, file_row: dict,
+                                     report_id: int) -> None:
+    """Audit who opened which attachment, in the acting organisation's log, naming the owner."""
+    async with tenant_transaction(acting_tenant_id):
+        await audit.record("annual_report.attachment_downloaded", actor=actor, tenant_id=acting_tenant_id,
+                           object_type="stored_file", object_id=file_row["id"],
+                           detail={"owner_tenant": owner_tenant_id, "filename": file_row["filename"],
+                                   "sha256": file_row["sha256"], "report": report_id})
 
 
 async def submit(tenant: dict, year: int | str, revision_number: int | str, actor: Actor) -> dict:
@@ -383,6 +613,11 @@ async def submit(tenant: dict, year: int | str, revision_number: int | str, acto
         document = {
             "figures": current_figures,
             "narratives": {code: narratives.get(code, {}) for code in codes},
+            "attachments": {
+                code: [{"name": a["filename"], "size": a["size_bytes"], "sha256": a["sha256"],
+                        "content_type": a["content_type"]} for a in report["current"]["attachments"][code]]
+                for code in codes if report["current"]["attachments"].get(code)
+            },
             "revision": report["revision"],
         }
         digest = content_hash(document)
@@ -517,7 +752,7 @@ async def queue(year: int | str, today: date | None = None) -> list[dict]:
     first_submitted: dict[int, datetime] = {}
     for row in submitted:
         first_submitted[row["report"]] = min(first_submitted.get(row["report"], row["submitted_at"]), row["submitted_at"])
-    deadline = deadline_for(year)
+    deadline = await deadline_of(year)
     rows = []
     for tenant in tenants:
         report = reports.get(tenant["id"])

@@ -7,10 +7,11 @@ narratives with their SHA-256, and is never edited afterwards. Nothing cascades.
 
 from enum import Enum
 
-from piccolo.columns import JSONB, Date, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
+from piccolo.columns import JSONB, BigInt, Date, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from portal.files.tables import StoredFile
 from portal.tenants.tables import Tenant, User
 
 
@@ -76,3 +77,63 @@ class AnnualReportReminder(Table, tablename="annual_report_reminder"):
     kind = Varchar(length=16)
     recipients = Integer(default=0)
     sent_at = Timestamptz(default=TimestamptzNow())
+
+
+class AnnualReportDeadline(Table, tablename="annual_report_deadline"):
+    """The submission deadline a regulator admin set for one reporting year (default: 31 March of the next year).
+
+    Regulator-wide, not an organisation's row: read and written in ``system_transaction``.
+    """
+
+    year = Integer(unique=True)
+    deadline = Date()
+    set_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True)
+    set_by_tenant = ForeignKey(Tenant, on_delete=OnDelete.restrict, null=True)
+    set_at = Timestamptz(default=TimestamptzNow())
+
+
+class AnnualReportAttachment(Table, tablename="annual_report_attachment"):
+    """A file attached to a commitment section of one revision; a new revision gets its own rows for the same files."""
+
+    tenant = ForeignKey(Tenant, on_delete=OnDelete.restrict, null=False, index=True)
+    report = ForeignKey(AnnualReport, on_delete=OnDelete.restrict, null=False, index=True)
+    revision = ForeignKey(AnnualReportRevision, on_delete=OnDelete.restrict, null=False, index=True)
+    section = Varchar(length=40)
+    file = ForeignKey(StoredFile, on_delete=OnDelete.restrict, null=False)
+    added_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True)
+    added_at = Timestamptz(default=TimestamptzNow())
+
+
+class ExportStatus(str, Enum):
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
+
+
+class AnnualReportExport(Table, tablename="annual_report_export"):
+    """A yearly export built in the background by the worker (regulator-wide: every regulator sees every job).
+
+    ``data_version`` fingerprints the year's reports, reviews and deadline when the job was queued;
+    a finished file whose fingerprint no longer matches is stale and gets rebuilt on the next request.
+    """
+
+    year = Integer(index=True)
+    file_format = Varchar(length=8)
+    status = Varchar(length=16, choices=ExportStatus, default=ExportStatus.queued, index=True)
+    progress = Integer(default=0)
+    # a key of labels.EXPORT_STEPS, translated when shown
+    step = Varchar(length=32, default="queued")
+    data_version = Varchar(length=64, default="")
+    storage_key = Varchar(length=300, default="")
+    filename = Varchar(length=120, default="")
+    size_bytes = BigInt(default=0)
+    # a key of labels.EXPORT_ERRORS, translated when shown
+    error = Varchar(length=32, default="")
+    requested_tenant = ForeignKey(Tenant, on_delete=OnDelete.restrict, null=False)
+    requested_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True)
+    requested_by_label = Varchar(length=255, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    started_at = Timestamptz(null=True, default=None)
+    updated_at = Timestamptz(default=TimestamptzNow())
+    finished_at = Timestamptz(null=True, default=None)

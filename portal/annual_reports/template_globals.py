@@ -8,6 +8,7 @@ from portal.annual_reports import labels
 from portal.code_of_conduct.labels import in_language
 from portal.core.i18n import current_language
 from portal.core.templating import catalog
+from portal.files.services import size_label
 
 
 def display_number(value: float | None) -> str:
@@ -34,6 +35,7 @@ def register() -> None:
         ar_number=display_number,
         ar_share=display_share,
         ar_figure=display_figure,
+        ar_size=size_label,
         ar_text=in_language,
         ar_figure_keys=list(labels.FIGURE_LABELS),
         ar_fields=list(labels.NARRATIVE_FIELDS),

@@ -46,3 +46,15 @@ async def test_dashboard_page_three_ways_and_languages(world, client_factory):
     assert (await isp.get("/t/albanet/annual-report-dashboard")).status_code == 403
     outsider = await isp.get(f"/t/akep/annual-report-dashboard?year={YEAR}")
     assert outsider.status_code == 404 and "<svg" not in outsider.text and "Nënshkruesit gjatë vitit" not in outsider.text
+
+
+async def test_the_dashboard_follows_changes_after_its_figures_were_cached(world, hotline):
+    refs = await issue(hotline, [world.isp["slug"]], 2)
+    await set_times(refs[0], world.isp["id"], sent=T0, due=T0 + hours(24), acknowledged=T0 + hours(1), actioned=T0 + hours(6))
+    first = await dashboard.year_data(YEAR, today=date(YEAR + 1, 4, 1))
+    mine = next(t for t in first.takedown if t["tenant"]["id"] == world.isp["id"])
+    assert mine["actioned"] == 1 and mine["median_hours_to_action"] == 6.0
+    await set_times(refs[1], world.isp["id"], sent=T0, due=T0 + hours(24), acknowledged=T0 + hours(2), actioned=T0 + hours(50))
+    again = await dashboard.year_data(YEAR, today=date(YEAR + 1, 4, 1))
+    mine = next(t for t in again.takedown if t["tenant"]["id"] == world.isp["id"])
+    assert (mine["received"], mine["median_hours_to_action"], mine["share_within_deadline"]) == (2, 28.0, 0.5)

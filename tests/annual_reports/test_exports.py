@@ -7,6 +7,7 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from portal import worker
 from portal.annual_reports import exports, services
 from portal.core.db import execute, system_transaction
 from portal.core.errors import ValidationFailed
@@ -78,31 +79,36 @@ async def test_year_without_data_is_refused_and_nothing_is_stored(world, storage
     assert stored_objects(storage_root) == before and await export_count() == 0
 
 
-async def test_export_page_three_ways(year_with_data, client_factory, storage_root):
+async def test_dashboard_export_buttons_queue_a_background_export(year_with_data, client_factory, storage_root):
     world = year_with_data
     regulator = await client_factory(world.akcesk_viewer)
-    response = await regulator.get(f"/t/akcesk/annual-report-dashboard/export.xlsx?year={YEAR}")
-    assert response.status_code == 200 and response.headers["content-type"].startswith(exports.FORMATS["xlsx"])
+    dashboard = await regulator.get(f"/t/akcesk/annual-report-dashboard?year={YEAR}")
+    assert 'action="/t/akcesk/annual-report-exports"' in dashboard.text and 'value="xlsx"' in dashboard.text
+    requested = await regulator.post("/t/akcesk/annual-report-exports", {"year": str(YEAR), "file_format": "xlsx"})
+    assert requested.status_code == 303 and requested.headers["location"].startswith("/t/akcesk/annual-report-exports")
     isp = await client_factory(world.isp_admin)
-    assert (await isp.get(f"/t/albanet/annual-report-dashboard/export.xlsx?year={YEAR}")).status_code == 403
-    outsider = await isp.get(f"/t/akcesk/annual-report-dashboard/export.xlsx?year={YEAR}")
-    assert outsider.status_code == 404 and b"PK" not in outsider.content[:2]
-    empty = await regulator.get(f"/t/akcesk/annual-report-dashboard/export.pdf?year={YEAR - 4}", follow_redirects=True)
-    assert "Nuk ka ende të dhëna për vitin" in empty.text
+    assert (await isp.get(f"/t/albanet/annual-report-dashboard?year={YEAR}")).status_code == 403
+    outsider = await isp.get(f"/t/akcesk/annual-report-exports?year={YEAR}")
+    assert outsider.status_code == 404 and "kodi-i-sjelljes" not in outsider.text
+    empty = await regulator.post("/t/akcesk/annual-report-exports", {"year": str(YEAR - 4), "file_format": "pdf"})
+    assert empty.status_code == 422 and "Nuk ka ende të dhëna për vitin" in empty.text
 
 
 async def test_api_export_for_regulator_keys_only(year_with_data, client, storage_root):
     world = year_with_data
     secret, _row = await create_api_key(world.akcesk, name="Eksport", scopes=["read"], actor=actor_of(world.akcesk_admin))
     isp_secret, _row = await create_api_key(world.isp, name="ISP", scopes=["read"], actor=actor_of(world.isp_admin))
+    auth = {"Authorization": f"Bearer {secret}"}
+    for file_format in ("xlsx", "zip", "pdf"):
+        queued = await client.get(f"/api/v1/annual-reports/{YEAR}/export.{file_format}", headers=auth)
+        assert queued.status_code == 202
+    assert await worker.run_exports() + await worker.run_exports() + await worker.run_exports() == 3
     for file_format, magic in (("xlsx", b"PK"), ("zip", b"PK"), ("pdf", b"%PDF")):
-        response = await client.get(f"/api/v1/annual-reports/{YEAR}/export.{file_format}",
-                                    headers={"Authorization": f"Bearer {secret}"})
+        response = await client.get(f"/api/v1/annual-reports/{YEAR}/export.{file_format}", headers=auth)
         assert response.status_code == 200 and response.content.startswith(magic)
     refused = await client.get(f"/api/v1/annual-reports/{YEAR}/export.xlsx", headers={"Authorization": f"Bearer {isp_secret}"})
     assert refused.status_code == 403 and b"PK" not in refused.content[:2]
     assert (await client.get(f"/api/v1/annual-reports/{YEAR}/export.xlsx")).status_code == 401
-    empty = await client.get(f"/api/v1/annual-reports/{YEAR - 4}/export.xlsx", headers={"Authorization": f"Bearer {secret}"})
+    empty = await client.get(f"/api/v1/annual-reports/{YEAR - 4}/export.xlsx", headers=auth)
     assert empty.status_code == 422
-    assert (await client.get(f"/api/v1/annual-reports/{YEAR}/export.docx",
-                             headers={"Authorization": f"Bearer {secret}"})).status_code == 404
+    assert (await client.get(f"/api/v1/annual-reports/{YEAR}/export.docx", headers=auth)).status_code == 404

@@ -188,12 +188,12 @@ async def test_decision_on_a_decided_revision_is_refused(world):
 async def test_queue_statuses_and_overdue(world, factory):
     third = await factory.tenant("isp", slug="third", name="Third ISP")
     await submitted_report(world)
-    rows = await services.queue(YEAR, today=services.deadline_for(YEAR))
+    rows = await services.queue(YEAR, today=services.default_deadline(YEAR))
     by_slug = {r["tenant"]["slug"]: r for r in rows}
     assert by_slug["albanet"]["status"] == "submitted" and not by_slug["albanet"]["overdue"]
     assert by_slug["shqiponja"]["status"] == "not_submitted" and not by_slug["shqiponja"]["overdue"]
     assert "ngo-x" not in by_slug and third["slug"] in by_slug
-    late = await services.queue(YEAR, today=services.deadline_for(YEAR).replace(day=1, month=4))
+    late = await services.queue(YEAR, today=services.default_deadline(YEAR).replace(day=1, month=4))
     counts = services.queue_counts(late)
     assert counts["overdue"] == 2 and counts["submitted"] == 1 and counts["not_submitted"] == 2
-    assert services.deadline_for(YEAR).isoformat() == f"{YEAR + 1}-03-31"
+    assert services.default_deadline(YEAR).isoformat() == f"{YEAR + 1}-03-31"

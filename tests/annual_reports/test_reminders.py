@@ -9,11 +9,11 @@ import pytest
 
 from portal import worker
 from portal.annual_reports import reminders
-from portal.annual_reports.services import deadline_for
+from portal.annual_reports.services import default_deadline
 from portal.core.db import execute, system_transaction
 from tests.annual_reports.conftest import YEAR, submitted_report
 
-DEADLINE = deadline_for(YEAR)  # 31 March of the next year
+DEADLINE = default_deadline(YEAR)  # 31 March of the next year
 
 
 def day(offset: int) -> date:

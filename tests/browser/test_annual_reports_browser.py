@@ -2,6 +2,7 @@
 
 import pytest
 
+from portal import worker
 from portal.annual_reports import services
 from tests.annual_reports.conftest import YEAR
 from tests.browser.conftest import save_screenshot, sign_in
@@ -76,6 +77,21 @@ async def test_submit_return_resubmit_accept(factory, live_server, browser_page,
     await save_screenshot(page, screenshot_dir, "annual-report-5-accepted")
     await page.goto(f"{live_server}/t/akep-ar/annual-report-dashboard?year={YEAR}")
     await save_screenshot(page, screenshot_dir, "annual-report-6-dashboard")
+
+    # a background export: requested on the page, built by the worker, the link appears by htmx polling
+    await page.goto(f"{live_server}/t/akep-ar/annual-report-exports?year={YEAR}")
+    await page.select_option("#f-file_format", "xlsx")
+    await page.click("form[action='/t/akep-ar/annual-report-exports'] button[type=submit]")
+    await page.wait_for_load_state("networkidle")
+    assert "Eksporti po përgatitet." in await page.content()
+    await page.wait_for_selector("progress", state="attached")
+    assert await worker.run_exports() == 1
+    link = await page.wait_for_selector("a[href$='/download']", timeout=15000)
+    await save_screenshot(page, screenshot_dir, "annual-report-7-export")
+    async with page.expect_download() as download_info:
+        await link.click()
+    download = await download_info.value
+    assert download.suggested_filename == f"kodi-i-sjelljes-raporti-vjetor-{YEAR}.xlsx"
     final = await services.organisation_report(isp["id"], YEAR)
     assert (final["status"], final["revision"]) == ("accepted", 2)
     assert services.revision_of(final, 1)["snapshot"]["narratives"]["Z2"]["done"] == "Hapëm formën e raportimit."
