@@ -8,11 +8,12 @@ LOCKED`` on PostgreSQL, and records each step with a percentage so the page can 
 A job left ``running`` with no progress for ``LEASE`` (its worker died) is claimed again.
 
 Freshness: ``data_version`` fingerprints the year's reports (count and last change), reviews
-(count and last decision) and submission deadline. It is taken when the worker starts a job; a
-finished file whose fingerprint differs from the current one is stale and the next request builds
-a new one. Takedown figures and measures are not part of the fingerprint: a file built while those
-still change is rebuilt only when a report, review or the deadline changes too, or on an explicit
-new request after one of them did.
+(count and last decision), submission deadline and per-ISP takedown figures (the cache of
+``figures_cache``: when its rows were computed, changes logged since, rows whose open requests
+have passed a deadline). The worker brings the figures up to date, then takes the fingerprint, then
+builds; a finished file whose fingerprint differs from the current one is stale and the next
+request builds a new one. Measures are not part of the fingerprint: a file built while they still
+change is rebuilt only when something above changes too, or on an explicit new request.
 
 Jobs are regulator-wide documents: every regulator sees and downloads every job; other kinds of
 organisation never reach them (pages and API keys alike are refused). Files are built in the
@@ -25,7 +26,7 @@ import hashlib
 import logging
 from datetime import UTC, datetime, timedelta
 
-from portal.annual_reports import exports, services
+from portal.annual_reports import exports, figures_cache, services
 from portal.annual_reports.labels import label
 from portal.annual_reports.tables import AnnualReportExport
 from portal.audit import services as audit
@@ -63,8 +64,14 @@ async def data_version(year: int) -> str:
             " JOIN annual_report a ON a.id = r.report WHERE a.year = {}", year,
         )
         deadline = await execute("SELECT deadline, set_at FROM annual_report_deadline WHERE year = {}", year)
+        takedown = await execute(
+            "SELECT COUNT(*) AS n, MAX(computed_at) AS last,"
+            " SUM(CASE WHEN open_until <= {} THEN 1 ELSE 0 END) AS overdue_since,"
+            " (SELECT COUNT(*) FROM annual_report_takedown_change WHERE year = {}) AS pending"
+            " FROM annual_report_takedown_figures WHERE year = {}", _now(), year, year,
+        )
     parts = [year, reports[0]["n"], reports[0]["last"], reviews[0]["n"], reviews[0]["last"],
-             *(deadline[0].values() if deadline else ())]
+             *(deadline[0].values() if deadline else ()), *takedown[0].values()]
     return hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()[:32]
 
 
@@ -214,6 +221,7 @@ async def _update(job_id: int, values: dict) -> None:
 
 
 async def _build(job: dict) -> None:
+    await figures_cache.all_figures(job["year"])  # up to date first, so the fingerprint matches what is built
     version = await data_version(job["year"])
     async with system_transaction():
         regulator = await Tenant.select().where(Tenant.id == job["requested_tenant"]).first()

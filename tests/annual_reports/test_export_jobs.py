@@ -11,7 +11,9 @@ from portal import worker
 from portal.annual_reports import export_jobs, exports, services
 from portal.core.db import execute, system_transaction
 from portal.tenants.api_keys import create_api_key
-from tests.annual_reports.conftest import YEAR, submitted_report
+from portal.takedown import requests as takedown_requests
+from tests.annual_reports.conftest import YEAR, issue, submitted_report
+from tests.takedown.conftest import ANALYST
 from tests.code_of_conduct.conftest import actor_of, stored_objects
 from tests.isolation import assert_outsider_gets_nothing
 
@@ -91,6 +93,29 @@ async def test_a_finished_export_is_rebuilt_when_the_years_reports_change(world,
     assert fresh.status_code == 200 and fresh.content.startswith(b"PK")
     # a changed deadline changes the overdue column, so it counts as a change too
     await services.set_deadline(world.akcesk, "admin", YEAR, f"{YEAR + 1}-04-30", actor_of(world.akcesk_admin))
+    assert (await client.get(url, headers=keys["regulator"])).status_code == 202
+
+
+async def test_a_finished_export_is_rebuilt_when_the_years_takedown_figures_change(world, keys, client, storage_root):
+    await submitted_report(world)
+    url = f"/api/v1/annual-reports/{YEAR}/export.xlsx"
+    first = (await client.get(url, headers=keys["regulator"])).json()["id"]
+    await worker.run_exports()
+    assert (await client.get(url, headers=keys["regulator"])).status_code == 200
+    # The worker's own refresh of unchanged figures leaves the file fresh.
+    await worker.run_figures_refresh()
+    assert (await client.get(url, headers=keys["regulator"])).status_code == 200
+
+    [reference] = await issue(world.ngo, ["albanet"], 1)
+    stale = await client.get(url, headers=keys["regulator"])
+    assert stale.status_code == 202 and stale.json()["id"] != first
+    await worker.run_exports()
+    rebuilt = await client.get(url, headers=keys["regulator"])
+    assert rebuilt.status_code == 200
+    takedown = load_workbook(io.BytesIO(rebuilt.content))["Heqje"]
+    received = {row[0]: row[1] for row in takedown.iter_rows(min_row=2, values_only=True)}
+    assert received["AlbaNet sh.p.k."] == 1
+    await takedown_requests.acknowledge(world.isp["id"], reference, ANALYST)
     assert (await client.get(url, headers=keys["regulator"])).status_code == 202
 
 
