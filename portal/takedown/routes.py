@@ -135,6 +135,7 @@ async def import_form(request: Request, ctx: TenantContext) -> Response:
 
 @post("/reports/import", include_in_schema=False)
 async def import_file(request: Request, ctx: TenantContext) -> Response:
+    """Start the import in the background; a small file is done before the redirect, a large one shows progress."""
     ctx.require("takedown.triage")
     form = await request.form()
     upload = form.get("file")
@@ -143,19 +144,32 @@ async def import_file(request: Request, ctx: TenantContext) -> Response:
         return await page(request, "takedown.ImportPage", status_code=422, errors=errors,
                           imports=await imports.list_imports(ctx.tenant_id))
     try:
-        result = await imports.import_reports(ctx.tenant_id, upload.file, upload.filename, ctx.actor)
+        import_id = await imports.start_import(ctx.tenant_id, upload.file, upload.filename, ctx.actor)
     except ValidationFailed as exc:
         return await page(request, "takedown.ImportPage", status_code=422, errors=exc.errors,
                           imports=await imports.list_imports(ctx.tenant_id))
     finally:
         await upload.close()
-    return redirect(f"/t/{ctx.tenant['slug']}/takedown/imports/{result.import_id}")
+    await imports.wait(import_id, imports.WAIT_BEFORE_REDIRECT_SECONDS)
+    return redirect(f"/t/{ctx.tenant['slug']}/takedown/imports/{import_id}")
 
 
 @get("/imports/{import_id:int}", include_in_schema=False)
 async def import_result(request: Request, ctx: TenantContext, import_id: int) -> Response:
     ctx.require("takedown.triage")
-    return await page(request, "takedown.ImportResultPage", result=await imports.get_import(ctx.tenant_id, import_id))
+    result = await imports.get_import(ctx.tenant_id, import_id)
+    return await page(request, "takedown.ImportResultPage", result=result, progress=imports.progress_view(result))
+
+
+@get("/imports/{import_id:int}/progress", include_in_schema=False)
+async def import_progress(request: Request, ctx: TenantContext, import_id: int) -> Response:
+    """The fragment htmx polls while an import runs; once it has ended, the whole page is reloaded."""
+    ctx.require("takedown.triage")
+    result = await imports.get_import(ctx.tenant_id, import_id)
+    response = await page(request, "takedown.ImportProgress", result=result, progress=imports.progress_view(result))
+    if result["status"] != "running":
+        response.headers["HX-Refresh"] = "true"
+    return response
 
 
 @get("/imports/{import_id:int}/errors.csv", include_in_schema=False)
@@ -403,7 +417,8 @@ async def respond_in_bulk(request: Request, ctx: TenantContext) -> Response:
 router = Router(
     path="/t/{tenant_slug:str}/takedown",
     route_handlers=[
-        queue, new_report_form, new_report, import_form, import_file, import_result, import_errors, item_detail, assess,
+        queue, new_report_form, new_report, import_form, import_file, import_result, import_progress, import_errors,
+        item_detail, assess,
         issued_requests, new_request_form, new_request, issued_request, withdraw, close,
         inbox, inbox_request, respond_in_bulk, respond,
     ],

@@ -210,12 +210,12 @@ class FeedChange(Table, tablename="takedown_feed_change"):
 
 
 class TakedownImport(Table, tablename="takedown_import"):
-    """One CSV import of reports: its counts and where its report of bad rows is stored."""
+    """One CSV import of reports: its progress while it runs, its counts, where its report of bad rows is stored."""
 
     tenant = ForeignKey(Tenant, on_delete=OnDelete.restrict, index=True)
     filename = Varchar(length=200)
-    status = Varchar(length=16, default="done")  # done, failed
-    total_rows = Integer(default=0)
+    status = Varchar(length=16, default="done")  # running, done, failed
+    total_rows = Integer(default=0)  # rows read so far while running
     imported_rows = Integer(default=0)
     repeat_rows = Integer(default=0)  # rows that attached to an address already in the queue
     error_rows = Integer(default=0)
@@ -223,6 +223,10 @@ class TakedownImport(Table, tablename="takedown_import"):
     message = Text(default="")
     created_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True)
     created_at = Timestamptz(default=TimestamptzNow())
+    bytes_total = Integer(default=0)  # size of the uploaded file
+    bytes_read = Integer(default=0)
+    progress_at = Timestamptz(null=True, default=None)
+    finished_at = Timestamptz(null=True, default=None)
 
 
 class Webhook(Table, tablename="takedown_webhook"):
