@@ -126,6 +126,15 @@ PRESENT_SQL = (
 
 
 async def current_cursor(recipient_id: int) -> int:
+    """The list's cursor (the ETag's input): on PostgreSQL one autocommit call of ``takedown_feed_cursor``."""
+    from piccolo.engine.postgres import PostgresEngine
+
+    from portal.core.db import get_engine
+
+    engine = get_engine()
+    if isinstance(engine, PostgresEngine) and engine.pool is not None:
+        async with engine.pool.acquire() as connection:
+            return int(await connection.fetchval("SELECT takedown_feed_cursor($1)", int(recipient_id)))
     rows = (await _run(recipient_id, [(CURSOR_SQL, [recipient_id])]))[0]
     return int(rows[0]["cursor"])
 

@@ -104,3 +104,26 @@ async def test_feeds_are_per_isp_and_only_for_isps(client, hotline, isps):
     assert (await client.http.get("/api/v1/blocklist.txt", headers=await _key(hotline))).status_code == 403
     assert (await client.http.get("/api/v1/blocklist.txt")).status_code == 401
     assert (await client.http.get("/api/v1/blocklist.txt", headers={"Authorization": "Bearer psk_nope"})).status_code == 401
+
+
+async def test_the_cursor_is_the_isps_own_and_leaves_no_tenant_setting_behind(hotline, isps):
+    from portal.core.db import execute, get_engine, is_postgres, system_transaction
+    from portal.takedown import feeds
+
+    await _block(hotline, ["http://first.test/"], recipients=("isp-1",))
+    await _block(hotline, ["http://second.test/"], recipients=("isp-2",))
+    async with system_transaction():
+        latest = {row["recipient"]: row["last"] for row in await execute(
+            "SELECT recipient, MAX(id) AS last FROM takedown_feed_change GROUP BY recipient")}
+    assert await feeds.current_cursor(isps[0]["id"]) == latest[isps[0]["id"]]
+    assert await feeds.current_cursor(isps[1]["id"]) == latest[isps[1]["id"]]
+    if is_postgres():
+        pool = get_engine().pool
+        connections = [await pool.acquire() for _ in range(pool.get_max_size())]
+        try:
+            for connection in connections:
+                assert await connection.fetchval("SELECT current_setting('app.tenant_id', true)") in (None, "")
+                assert await connection.fetchval("SELECT COUNT(*) FROM takedown_feed_change") == 0
+        finally:
+            for connection in connections:
+                await pool.release(connection)
