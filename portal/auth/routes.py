@@ -1,21 +1,28 @@
-"""Sign-in pages: login, logout, language, account settings, password change and reset."""
+"""Sign-in pages: login (password or single sign-on), logout, language, account settings, password
+change and reset, and an organisation's single sign-on settings."""
 
 from __future__ import annotations
 
 from litestar import Request, Response, Router, get, post
+from litestar.datastructures import Cookie
+from litestar.response import Redirect
 from litestar.di import Provide
 
+from portal.auth import oidc
 from portal.auth import services as auth
 from portal.core.errors import TooManyAttempts, ValidationFailed
 from portal.core.i18n import _
+from portal.core.settings import get_settings
 from portal.core.web import (
     SESSION_COOKIE,
+    TenantContext,
     client_ip,
     flash,
     form_data,
     language_cookie,
     page,
     provide_signed_in,
+    provide_tenant_context,
     redirect,
     session_cookie,
     signed_in_or_none,
@@ -63,11 +70,53 @@ async def login(request: Request) -> Response:
         errors = exc.errors if isinstance(exc, ValidationFailed) else {"password": exc.message}
         values = {"email": data.get("email", ""), "next": data.get("next", "")}
         return await page(request, "auth.LoginPage", status_code=exc.status_code, values=values, errors=errors)
-    token = await auth.start_session(user, client_ip(request), request.headers.get("user-agent", ""))
+    return await _signed_in_response(request, user, data.get("next", ""), "password")
+
+
+async def _signed_in_response(request: Request, user: dict, next_path: str, method: str) -> Response:
+    """The same session, cookies and landing page whichever way the person proved who they are."""
+    token = await auth.start_session(user, client_ip(request), request.headers.get("user-agent", ""), method)
     signed_in = await auth.load_session(token)
-    target = safe_next(data.get("next")) if data.get("next") else home_for(signed_in)
+    target = safe_next(next_path) if next_path else home_for(signed_in)
     response = redirect(target)
     response.cookies.extend([session_cookie(token), language_cookie(user["language"])])
+    return response
+
+
+def _state_cookie(value: str, max_age: int) -> Cookie:
+    return Cookie(
+        key=oidc.STATE_COOKIE, value=value, httponly=True, samesite="lax", secure=get_settings().secure_cookies,
+        path="/auth/oidc", max_age=max_age,
+    )
+
+
+@post("/login/sso", include_in_schema=False)
+async def login_sso(request: Request) -> Response:
+    """Send the person to their organisation's identity provider, found by their email's domain."""
+    data = await form_data(request)
+    email, next_path = data.get("sso_email", "").strip(), data.get("next", "")
+    try:
+        target = await oidc.start_sign_in(email, safe_next(next_path) if next_path else "")
+    except ValidationFailed as exc:
+        values = {"sso_email": email, "next": next_path}
+        return await page(request, "auth.LoginPage", status_code=422, values=values, errors=exc.errors)
+    response = Redirect(path=target.url, status_code=303)
+    response.cookies.append(_state_cookie(target.state, int(oidc.LOGIN_LIFETIME.total_seconds())))
+    return response
+
+
+@get(oidc.CALLBACK_PATH, include_in_schema=False)
+async def oidc_callback(request: Request) -> Response:
+    """The provider's answer: a session only if every check passes, else the reason on the login page."""
+    params = {key: value for key, value in request.query_params.items() if isinstance(value, str)}
+    try:
+        user, next_path = await oidc.finish_sign_in(params, request.cookies.get(oidc.STATE_COOKIE))
+    except oidc.SignInFailed as exc:
+        await oidc.record_failure(exc, client_ip(request))
+        response = await page(request, "auth.LoginPage", status_code=400, values={}, errors={"sso_email": exc.message})
+    else:
+        response = await _signed_in_response(request, user, next_path, "oidc")
+    response.cookies.append(_state_cookie("", 0))
     return response
 
 
@@ -144,10 +193,60 @@ async def reset(request: Request, token: str) -> Response:
     return await page(request, "auth.ResetDonePage")
 
 
+SSO_PERMISSION = "sso.manage"
+SSO_PATH = "/t/{tenant_slug:str}/single-sign-on"
+
+
+async def _sso_page(request: Request, ctx: TenantContext, *, status_code: int = 200, values: dict | None = None,
+                    errors: dict | None = None) -> Response:
+    provider = await oidc.get_provider(ctx.tenant_id)
+    if values is None:
+        values = {
+            "issuer": provider["issuer"], "client_id": provider["client_id"], "domains": "\n".join(provider["domains"]),
+            "enabled": "on" if provider["enabled"] else "",
+        } if provider else {"enabled": "on"}
+    return await page(
+        request, "auth.SsoSettingsPage", status_code=status_code, provider=provider, values=values, errors=errors or {},
+        callback_url=get_settings().base_url.rstrip("/") + oidc.CALLBACK_PATH,
+    )
+
+
+@get(SSO_PATH, include_in_schema=False, dependencies={"ctx": Provide(provide_tenant_context)})
+async def sso_settings(request: Request, ctx: TenantContext) -> Response:
+    ctx.require(SSO_PERMISSION)
+    return await _sso_page(request, ctx)
+
+
+@post(SSO_PATH, include_in_schema=False, dependencies={"ctx": Provide(provide_tenant_context)})
+async def save_sso_settings(request: Request, ctx: TenantContext) -> Response:
+    ctx.require(SSO_PERMISSION)
+    data = await form_data(request)
+    values = {key: data.get(key, "") for key in ("issuer", "client_id", "domains", "enabled")}
+    try:
+        await oidc.save_provider(
+            ctx.tenant,
+            oidc.ProviderInput(values["issuer"], values["client_id"], data.get("client_secret", ""), values["domains"],
+                               values["enabled"] == "on"),
+            ctx.actor,
+        )
+    except ValidationFailed as exc:
+        return await _sso_page(request, ctx, status_code=422, values=values, errors=exc.errors)
+    await flash(request, _("The single sign-on settings have been saved."))
+    return redirect(f"/t/{ctx.tenant['slug']}/single-sign-on")
+
+
+@post(SSO_PATH + "/remove", include_in_schema=False, dependencies={"ctx": Provide(provide_tenant_context)})
+async def remove_sso_settings(request: Request, ctx: TenantContext) -> Response:
+    ctx.require(SSO_PERMISSION)
+    if await oidc.remove_provider(ctx.tenant, ctx.actor):
+        await flash(request, _("Single sign-on has been removed; members sign in with their passwords."))
+    return redirect(f"/t/{ctx.tenant['slug']}/single-sign-on")
+
+
 router = Router(
     path="/",
     route_handlers=[
-        home, login_form, login, logout, switch_language, account, change_password,
-        forgot_form, forgot, reset_form, reset,
+        home, login_form, login, login_sso, oidc_callback, logout, switch_language, account, change_password,
+        forgot_form, forgot, reset_form, reset, sso_settings, save_sso_settings, remove_sso_settings,
     ],
 )

@@ -80,8 +80,11 @@ async def authenticate(email: str, password: str, ip: str) -> dict:
     return user
 
 
-async def start_session(user: dict, ip: str, user_agent: str) -> str:
-    """Create a session and return its cookie value; only the hash is stored."""
+async def start_session(user: dict, ip: str, user_agent: str, method: str = "password") -> str:
+    """Create a session and return its cookie value; only the hash is stored.
+
+    ``method`` (``password`` or ``oidc``) is how the person proved who they are, kept in the audit entry.
+    """
     token = new_token()
     memberships = await memberships_of(user["id"])
     member_of = {m["tenant_id"] for m in memberships}
@@ -108,7 +111,10 @@ async def start_session(user: dict, ip: str, user_agent: str) -> str:
                 flash=[],
             )
         )
-        await audit.record("auth.login", actor=Actor(user["id"], user["email"], ip), object_type="user", object_id=user["id"])
+        await audit.record(
+            "auth.login", actor=Actor(user["id"], user["email"], ip), object_type="user", object_id=user["id"],
+            detail={"method": method},
+        )
     return token
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from portal.core.i18n import gettext, lazy
 from portal.core.permissions import Access, can
 from portal.annual_reports import labels as annual_report_labels
+from portal.auth.oidc import NAV_SSO
 from portal.code_of_conduct import labels as coc_labels
 from portal.takedown import labels as takedown_labels
 from portal.takedown.webhooks import NAV_WEBHOOK
@@ -40,6 +41,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(annual_report_labels.NAV_REVIEWS, "annual-report-reviews", "annual_report.oversee"),
     NavItem(annual_report_labels.NAV_DASHBOARD, "annual-report-dashboard", "annual_report.oversee"),
     NavItem(lazy("API keys"), "api-keys", "api_keys.manage"),
+    NavItem(NAV_SSO, "single-sign-on", "sso.manage"),
     NavItem(lazy("Audit log"), "audit", "audit.view"),
 ]
 

@@ -18,6 +18,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "members.view": ALL_ROLES,
     "members.manage": ADMIN,
     "api_keys.manage": ADMIN,
+    "sso.manage": ADMIN,
     "files.view": ALL_ROLES,
     "files.upload": WORKERS,
     "files.delete": frozenset({"admin", "officer"}),
