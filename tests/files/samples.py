@@ -37,11 +37,18 @@ def jpeg() -> bytes:
     return b"\xff\xd8" + b"\xff\xe0" + struct.pack(">H", len(app0) + 2) + app0 + b"\xff\xd9"
 
 
+def _entry(archive: zipfile.ZipFile, name: str) -> zipfile.ZipInfo:
+    """A member with a fixed date, so a sample built twice is the same bytes (writestr would stamp the clock)."""
+    entry = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+    entry.compress_type = archive.compression
+    return entry
+
+
 def docx(text: str = "Marrëveshje bashkëpunimi") -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(
-            "[Content_Types].xml",
+            _entry(archive, "[Content_Types].xml"),
             '<?xml version="1.0" encoding="UTF-8"?>'
             '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
             '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
@@ -51,7 +58,7 @@ def docx(text: str = "Marrëveshje bashkëpunimi") -> bytes:
             "</Types>",
         )
         archive.writestr(
-            "_rels/.rels",
+            _entry(archive, "_rels/.rels"),
             '<?xml version="1.0" encoding="UTF-8"?>'
             '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
             '<Relationship Id="rId1" Target="word/document.xml" '
@@ -59,7 +66,7 @@ def docx(text: str = "Marrëveshje bashkëpunimi") -> bytes:
             "</Relationships>",
         )
         archive.writestr(
-            "word/document.xml",
+            _entry(archive, "word/document.xml"),
             '<?xml version="1.0" encoding="UTF-8"?>'
             '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
             f"<w:body><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:body></w:document>",
@@ -87,7 +94,7 @@ def exe() -> bytes:
 def zip_archive() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("lista.txt", "skedarë të ngjeshur")
+        archive.writestr(_entry(archive, "lista.txt"), "skedarë të ngjeshur")
     return buffer.getvalue()
 
 
