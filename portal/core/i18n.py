@@ -59,12 +59,21 @@ def normalise_language(value: str | None) -> str:
 def gettext(message: str, **values: object) -> str:
     """Translate into the request's language; ``%(name)s`` placeholders are filled from ``values``."""
     text = translations_for(current_language.get()).gettext(message)
-    return text % values if values else text
+    return fill(text, values) if values else text
 
 
 def ngettext(singular: str, plural: str, n: int, **values: object) -> str:
     text = translations_for(current_language.get()).ngettext(singular, plural, n)
     values.setdefault("num", n)
+    return fill(text, values)
+
+
+def fill(text: str, values: dict[str, object]) -> str:
+    """Fill ``%(name)s`` placeholders; a value that ends in a full stop ("AlbaNet Fiber sh.p.k.")
+    takes the place of the sentence's own, so the page never shows "sh.p.k.."."""
+    for key, value in values.items():
+        if isinstance(value, str) and value.endswith("."):
+            text = text.replace(f"%({key})s.", f"%({key})s")
     return text % values
 
 
@@ -76,10 +85,17 @@ def lazy(message: str) -> str:
     return message
 
 
+# Day first, four-digit year, 24-hour clock, no seconds, as dates are written in Albania (the CLDR
+# defaults are "24.11.26, 11:48 m.d." in Albanian and "11/24/26, 11:48 PM" in English).
+DATETIME_PATTERNS = {"short": "dd.MM.y, HH:mm", "medium": "d MMM y, HH:mm"}
+DATE_PATTERNS = {"short": "dd.MM.y"}
+
+
 def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
     if value is None:
         return ""
-    return format_datetime(value.astimezone(TIMEZONE), format=fmt, locale=Locale.parse(current_language.get()))
+    return format_datetime(value.astimezone(TIMEZONE), format=DATETIME_PATTERNS.get(fmt, fmt),
+                           locale=Locale.parse(current_language.get()))
 
 
 def local_date(value: datetime | None, fmt: str = "medium") -> str:
@@ -87,4 +103,4 @@ def local_date(value: datetime | None, fmt: str = "medium") -> str:
         return ""
     if isinstance(value, datetime):
         value = value.astimezone(TIMEZONE)
-    return format_date(value, format=fmt, locale=Locale.parse(current_language.get()))
+    return format_date(value, format=DATE_PATTERNS.get(fmt, fmt), locale=Locale.parse(current_language.get()))

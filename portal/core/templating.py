@@ -13,9 +13,11 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import jinjax
-from jinja2 import Environment, select_autoescape
+from jinja2 import Environment, pass_context, select_autoescape
+from jinja2.runtime import Context
 from litestar import Request, Response
 from litestar.enums import MediaType
+from markupsafe import Markup
 
 from portal.core import i18n
 from portal.core.labels import kind_label, role_label
@@ -69,6 +71,21 @@ def query_with(**changes: Any) -> str:
     return "?" + urlencode(params) if params else "?"
 
 
+# Jinja's own newstyle callables fill placeholders themselves; these do the same through
+# ``i18n.fill`` so that names ending in a full stop get no second one in templates either.
+@pass_context
+def _template_gettext(context: Context, message: str, **values: Any) -> str:
+    text = i18n.translations_for(i18n.current_language.get()).gettext(message)
+    return i18n.fill(Markup(text) if context.eval_ctx.autoescape else text, values)
+
+
+@pass_context
+def _template_ngettext(context: Context, singular: str, plural: str, num: int, **values: Any) -> str:
+    values.setdefault("num", num)
+    text = i18n.translations_for(i18n.current_language.get()).ngettext(singular, plural, num)
+    return i18n.fill(Markup(text) if context.eval_ctx.autoescape else text, values)
+
+
 def _build_catalog() -> jinjax.Catalog:
     env = Environment(
         autoescape=select_autoescape(default=True, default_for_string=True),
@@ -78,6 +95,8 @@ def _build_catalog() -> jinjax.Catalog:
     )
     env.install_gettext_callables(gettext=i18n.gettext, ngettext=i18n.ngettext, newstyle=True)
     env.globals.update(
+        gettext=_template_gettext,
+        ngettext=_template_ngettext,
         page=current_page,
         defang=defang_url,
         query_with=query_with,
