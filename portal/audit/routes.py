@@ -12,6 +12,7 @@ from portal.core.i18n import gettext, lazy, local_datetime
 from portal.core.labels import kind_label, role_label
 from portal.core.pagination import DEFAULT_PER_PAGE, Pager
 from portal.core.web import TenantContext, page, provide_tenant_context
+from portal.takedown import labels as takedown_labels
 
 ACTION_LABELS: dict[str, str] = {
     "tenant.created": lazy("Organisation created"),
@@ -59,6 +60,10 @@ ACTION_LABELS: dict[str, str] = {
     "takedown.item_viewed": lazy("Reported URL viewed"),
     "takedown.item_assessed": lazy("Reported URL assessed"),
     "takedown.request_issued": lazy("Takedown or blocking request issued"),
+    "takedown.acknowledged": lazy("Receipt of a request acknowledged"),
+    "takedown.actioned": lazy("Request marked as actioned"),
+    "takedown.disputed": lazy("Request disputed"),
+    "takedown.overdue": lazy("Request deadline passed without action"),
 }
 
 OBJECT_LABELS: dict[str, str] = {
@@ -76,6 +81,7 @@ OBJECT_LABELS: dict[str, str] = {
     "coc_registry": lazy("Register of signatories"),
     "takedown_item": lazy("Reported URL"),
     "takedown_request": lazy("Takedown request"),
+    "annual_report": lazy("Annual report"),
 }
 
 DETAIL_LABELS: dict[str, str] = {
@@ -112,6 +118,41 @@ DETAIL_LABELS: dict[str, str] = {
     "category": lazy("Category"),
     "channel": lazy("Channel"),
     "receipt": lazy("Receipt number"),
+    "year": lazy("Year"),
+    "revision": lazy("Revision"),
+    "decision": lazy("Decision"),
+    "regulator": lazy("Regulator"),
+    "sections_commented": lazy("Sections commented"),
+    "content_hash": lazy("Fingerprint"),
+    "label": lazy("Version"),
+    "code": lazy("Commitment"),
+    "copied_commitments": lazy("Commitments copied"),
+    "superseded": lazy("Replaces version"),
+    "notified": lazy("Organisations notified"),
+    "contact_details_shown": lazy("Contact details shown"),
+    "due_at": lazy("Deadline"),
+    "duplicate_of": lazy("Duplicate of"),
+    "from": lazy("From"),
+    "to": lazy("To"),
+    "note": lazy("Note"),
+    "outcome": lazy("Outcome"),
+    "previous": lazy("Previous status"),
+    "priority": lazy("Priority"),
+    "recipient": lazy("Recipient"),
+    "recipients": lazy("Recipients"),
+    "repeat": lazy("Repeated report"),
+    "signed_pdf": lazy("Signed copy"),
+    "urls": lazy("Addresses"),
+}
+
+# Codes recorded by the services, shown in words (key of the detail -> code -> label).
+VALUE_LABELS: dict[str, dict[str, str]] = {
+    "decision": {"return": lazy("returned for changes"), "accept": lazy("accepted")},
+    "priority": takedown_labels.PRIORITIES,
+    "from": takedown_labels.ASSIGNMENT_STATUSES,
+    "to": takedown_labels.ASSIGNMENT_STATUSES,
+    "previous": takedown_labels.ITEM_STATUSES,
+    "outcome": takedown_labels.ITEM_STATUSES | takedown_labels.OUTCOMES,
 }
 
 # Reasons recorded as codes by the services, shown in words.
@@ -141,6 +182,10 @@ def _value(key: str, value: object) -> str:
         return object_label(value)
     if key == "reason" and isinstance(value, str) and value in REASON_LABELS:
         return gettext(REASON_LABELS[value])
+    if isinstance(value, str) and value in VALUE_LABELS.get(key, {}):
+        return gettext(VALUE_LABELS[key][value])
+    if key == "category" and isinstance(value, str):
+        return takedown_labels.category_label(value)
     if key.endswith("_at") and isinstance(value, str):
         try:
             return local_datetime(datetime.fromisoformat(value), "short")

@@ -26,7 +26,7 @@ async def test_admin_reads_the_log_newest_first_in_albanian_and_tirana_time(fact
     assert "— → AlbaNet Fiber sh.p.k." in text
     assert admin.email in text
     entries, _total = await audit.entries_for_tenant(tenant["id"], limit=1, offset=0)
-    tirana = format_datetime(entries[0]["at"].astimezone(ZoneInfo("Europe/Tirane")), format="short", locale="sq")
+    tirana = format_datetime(entries[0]["at"].astimezone(ZoneInfo("Europe/Tirane")), format="dd.MM.y, HH:mm", locale="sq")
     assert tirana in text
 
 
@@ -79,5 +79,8 @@ def test_details_are_described_in_words():
     assert ("Personi", "drita@example.test") in lines
     assert ("Roli", "Zyrtar → Vëzhgues") in lines
     assert ("Arsyeja", "u zëvendësua nga një ftesë më e re") in lines
-    assert ("repeat", "po") in lines
+    assert ("Raportim i përsëritur", "po") in lines
+    assert describe_detail({"decision": "return", "priority": "critical"}) == [
+        ("Vendimi", "kthyer për ndryshime"), ("Prioriteti", "Kritike"),
+    ]
     assert describe_detail({"changes": {"nipt": ["", "K91234567A"]}}) == [("NIPT", "— → K91234567A")]
