@@ -7,7 +7,7 @@ from litestar.di import Provide
 from litestar.response import Stream
 
 from portal.core.errors import Conflict, NotFound, TooManyAttempts, ValidationFailed
-from portal.core.i18n import _, gettext
+from portal.core.i18n import _, gettext, ngettext
 from portal.core.storage import get_storage
 from portal.core.templating import catalog
 from portal.core.web import TenantContext, client_ip, flash, form_data, page, provide_tenant_context, redirect
@@ -409,8 +409,10 @@ async def respond_in_bulk(request: Request, ctx: TenantContext) -> Response:
             problems.append(f"{reference}: {exc.message}")
         else:
             done += 1 if changed else 0
-    alerts = [("success", _("%(count)s requests updated.", count=done))] if done else []
+    alerts = [("success", ngettext("%(num)s request updated.", "%(num)s requests updated.", done))] if done else []
     alerts += [("error", problem) for problem in problems]
+    if not alerts:
+        alerts = [("info", _("Nothing changed: the selected requests were already in that state."))]
     return await _inbox_page(request, ctx, "", alerts, 200 if done or not problems else 409)
 
 

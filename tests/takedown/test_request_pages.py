@@ -163,6 +163,11 @@ async def test_bulk_actions(client_factory, hotline, isps, people):
         rows = await execute("SELECT r.reference, a.status FROM takedown_assignment a JOIN takedown_request r"
                              " ON r.id = a.request ORDER BY r.id")
     assert {r["reference"]: r["status"] for r in rows} == {first: "actioned", second: "withdrawn", third: "actioned"}
+    # the same action again changes nothing, and the page says so
+    again = await c.http.post("/t/isp-1/takedown/inbox/bulk", data={
+        "_csrf_token": c.csrf(), "reference": [first], "action": "action", "outcome": "blocked", "note": "",
+    })
+    assert again.status_code == 200 and "alert-info" in again.text and "alert-success" not in again.text
     # another ISP's officer posting the same references changes nothing
     other = await client_factory(people["other_isp"])
     await other.http.post("/t/isp-2/takedown/inbox/bulk", data={
