@@ -332,7 +332,9 @@ async def inbox(request: Request, ctx: TenantContext) -> Response:
     return await _inbox_page(request, ctx, status, [], 200)
 
 
-async def _inbox_page(request: Request, ctx: TenantContext, status: str, alerts: list, status_code: int) -> Response:
+async def _inbox_page(request: Request, ctx: TenantContext, status: str, alerts: list, status_code: int,
+                      entered: dict | None = None) -> Response:
+    """The inbox; ``entered`` is a refused bulk form (ticked references, action, outcome, note) shown again."""
     if status not in takedown_requests.INBOX_STATUSES:
         status = ""
     rows, pager, overdue = await takedown_requests.inbox(ctx.tenant_id, status, request.query_params.get("page"))
@@ -340,6 +342,7 @@ async def _inbox_page(request: Request, ctx: TenantContext, status: str, alerts:
         request, "takedown.InboxPage", status_code=status_code, rows=rows, pager=pager, status=status, overdue=overdue,
         statuses=[("open", _("To do")), ("overdue", _("Overdue"))] + [(k, gettext(v)) for k, v in ASSIGNMENT_STATUSES.items()],
         can_respond=_can(ctx, "takedown.respond"), alerts=alerts,
+        entered=entered or {"selected": [], "action": "", "outcome": "", "note": ""},
     )
 
 
@@ -394,26 +397,32 @@ async def respond_in_bulk(request: Request, ctx: TenantContext) -> Response:
     data = await form_data(request)
     references = [v for v in form.getall("reference", []) if isinstance(v, str) and v]
     action = data.get("action", "")
+    entered = {"selected": references, "action": action, "outcome": data.get("outcome", ""),
+               "note": data.get("note", "")}
     if not references:
-        return await _inbox_page(request, ctx, "", [("error", _("Select at least one request."))], 422)
+        return await _inbox_page(request, ctx, "", [("error", _("Select at least one request."))], 422, entered)
     if action not in ("acknowledge", "action", "dispute"):
-        return await _inbox_page(request, ctx, "", [("error", _("Choose what to do."))], 422)
+        return await _inbox_page(request, ctx, "", [("error", _("Choose what to do."))], 422, entered)
     if action == "dispute":
         data["reason"] = data.get("note", "")  # the bulk form has one text field for both
     done = 0
     problems: list[str] = []
+    refused: list[str] = []
     for reference in references:
         try:
             _assignment, changed = await _respond(ctx, action, reference, data)
         except (ValidationFailed, Conflict) as exc:
             problems.append(f"{reference}: {exc.message}")
+            refused.append(reference)
         else:
             done += 1 if changed else 0
     alerts = [("success", ngettext("%(num)s request updated.", "%(num)s requests updated.", done))] if done else []
     alerts += [("error", problem) for problem in problems]
     if not alerts:
         alerts = [("info", _("Nothing changed: the selected requests were already in that state."))]
-    return await _inbox_page(request, ctx, "", alerts, 200 if done or not problems else 409)
+    # The refused requests stay ticked with the action and note, ready to correct and apply again.
+    return await _inbox_page(request, ctx, "", alerts, 200 if done or not problems else 409,
+                             {**entered, "selected": refused} if refused else None)
 
 
 router = Router(

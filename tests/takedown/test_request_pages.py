@@ -180,6 +180,25 @@ async def test_bulk_actions(client_factory, hotline, isps, people):
     assert (await viewer.post("/t/isp-1/takedown/inbox/bulk", {"reference": first, "action": "acknowledge"})).status_code == 403
 
 
+async def test_a_refused_bulk_dispute_keeps_the_ticked_requests_and_the_choices(client_factory, hotline, isps, people):
+    first = await _issue(hotline, url="http://a.test/1")
+    second = await _issue(hotline, url="http://b.test/2")
+    c = await client_factory(people["isp_officer"])
+    refused = await c.http.post("/t/isp-1/takedown/inbox/bulk", data={
+        "_csrf_token": c.csrf(), "reference": [second], "action": "dispute", "outcome": "removed", "note": "",
+    })
+    assert refused.status_code == 409 and "alert-error" in refused.text
+    assert f'value="{second}" checked' in refused.text and f'value="{first}" checked' not in refused.text
+    assert '<option value="dispute" selected>' in refused.text and '<option value="removed" selected>' in refused.text
+    unselected = await c.http.post("/t/isp-1/takedown/inbox/bulk", data={
+        "_csrf_token": c.csrf(), "action": "action", "outcome": "removed", "note": "DNS dhe proxy",
+    })
+    assert unselected.status_code == 422 and 'value="DNS dhe proxy"' in unselected.text
+    assert '<option value="action" selected>' in unselected.text
+    async with system_transaction():
+        assert {r["status"] for r in await execute("SELECT status FROM takedown_assignment")} == {"sent"}
+
+
 async def test_navigation_shows_each_side_its_entries(client_factory, hotline, people):
     analyst_page = (await (await client_factory(people["analyst"])).get("/t/hotline/")).text
     assert "/t/hotline/takedown/reports" in analyst_page and "/t/hotline/takedown/inbox" not in analyst_page
