@@ -22,6 +22,7 @@ from portal.core.web import (
     session_cookie,
     signed_in_or_none,
 )
+from portal.core.overview import work_items
 from portal.tenants import api_keys, services
 from portal.tenants.tables import TenantKind
 
@@ -34,7 +35,8 @@ def tenant_path(ctx: TenantContext, rest: str = "") -> str:
 async def overview(request: Request, ctx: TenantContext) -> Response:
     ctx.require("tenant.view")
     summary = await services.tenant_summary(ctx.tenant)
-    return await page(request, "tenants.OverviewPage", summary=summary)
+    return await page(request, "tenants.OverviewPage", summary=summary,
+                      work=await work_items(ctx.tenant, ctx.access))
 
 
 # --- profile -------------------------------------------------------------------------------
