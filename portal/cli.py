@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
 from urllib.parse import urlparse
@@ -89,6 +90,10 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     """Migrate, load the demo organisations and accounts (idempotent), print them, and serve."""
     from portal.demo import DEMO_PASSWORD, load_demo
 
+    if not os.environ.get("PORTAL_BASE_URL"):
+        # Links in mail and the sign-on callback point at the address being served.
+        os.environ["PORTAL_BASE_URL"] = f"http://{host}:{port}"
+        get_settings.cache_clear()
     if get_settings().is_production:
         raise click.ClickException("the demo data is not loaded in production")
     _run(apply_migrations())

@@ -216,6 +216,20 @@ def embedded_env(data_dir: Path) -> dict[str, str]:
     }
 
 
+def test_demo_links_point_at_the_port_it_serves(tmp_path):
+    data_dir = tmp_path / "var"
+    env = {**embedded_env(data_dir), "PORTAL_BASE_URL": ""}
+    result = run_portal("demo", "--no-serve", "--port", "9123", env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    connection = sqlite3.connect(data_dir / "portal.sqlite3")
+    try:
+        bodies = [row[0] for row in connection.execute("SELECT body_text FROM outbox_message")]
+    finally:
+        connection.close()
+    assert bodies and all("http://127.0.0.1:8000" not in body for body in bodies)
+    assert any("http://127.0.0.1:9123/t/" in body for body in bodies)
+
+
 def test_demo_loads_once_and_a_second_run_changes_nothing(tmp_path):
     data_dir = tmp_path / "var"
 
