@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from contextvars import ContextVar
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -98,9 +98,12 @@ def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
                            locale=Locale.parse(current_language.get()))
 
 
-def local_date(value: datetime | None, fmt: str = "medium") -> str:
-    if value is None:
+def local_date(value: datetime | date | str | None, fmt: str = "medium") -> str:
+    """A date in the reader's language; also an ISO date string, as frozen report snapshots keep them."""
+    if value is None or value == "":
         return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
     if isinstance(value, datetime):
         value = value.astimezone(TIMEZONE)
     return format_date(value, format=DATE_PATTERNS.get(fmt, fmt), locale=Locale.parse(current_language.get()))

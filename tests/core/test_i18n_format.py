@@ -29,3 +29,13 @@ def test_dates_are_day_first_with_four_digit_year_and_24_hour_clock() -> None:
             assert i18n.local_date(moment, "short") == "24.11.2026"
         finally:
             i18n.current_language.reset(token)
+
+
+def test_iso_date_strings_of_frozen_snapshots_read_as_dates() -> None:
+    token = i18n.current_language.set("sq")
+    try:
+        assert i18n.local_date("2025-03-10", "short") == "10.03.2025"
+        assert i18n.local_date("2025-03-10T08:00:00+00:00", "short") == "10.03.2025"
+        assert i18n.local_date("") == "" and i18n.local_date(None) == ""
+    finally:
+        i18n.current_language.reset(token)
