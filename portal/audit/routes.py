@@ -64,6 +64,20 @@ ACTION_LABELS: dict[str, str] = {
     "takedown.actioned": lazy("Request marked as actioned"),
     "takedown.disputed": lazy("Request disputed"),
     "takedown.overdue": lazy("Request deadline passed without action"),
+    "annual_report.attachment_downloaded": lazy("Annual report attachment downloaded"),
+    "annual_report.attachment_removed": lazy("Annual report attachment removed"),
+    "annual_report.deadline_set": lazy("Annual report deadline changed"),
+    "annual_report.export_requested": lazy("Annual report export requested"),
+    "annual_report.export_downloaded": lazy("Annual report export downloaded"),
+    "auth.login_failed": lazy("Failed sign-in"),
+    "auth.password_reset": lazy("Password reset"),
+    "auth.password_reset_requested": lazy("Password reset requested"),
+    "auth.sso_provider_saved": lazy("Single sign-on settings saved"),
+    "auth.sso_provider_removed": lazy("Single sign-on removed"),
+    "takedown.reports_imported": lazy("URL reports imported from CSV"),
+    "takedown.webhook_saved": lazy("Webhook saved"),
+    "takedown.webhook_removed": lazy("Webhook removed"),
+    "takedown.webhook_secret_rotated": lazy("Webhook secret replaced"),
 }
 
 OBJECT_LABELS: dict[str, str] = {
