@@ -33,7 +33,8 @@ from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
 
 from portal.audit import services as audit
-from portal.auth.tables import IdentityProvider, OidcLogin, SsoDomain
+from portal.auth.services import check_throttle, normalise_email
+from portal.auth.tables import IdentityProvider, LoginAttempt, OidcLogin, SsoDomain
 from portal.core.actor import Actor
 from portal.core.db import execute, system_transaction, tenant_transaction
 from portal.core.errors import ValidationFailed
@@ -330,8 +331,9 @@ def _client(provider: dict) -> AsyncOAuth2Client:
     )
 
 
-async def start_sign_in(email: str, next_path: str) -> ProviderRedirect:
-    """Where to send the browser for the provider of this email's domain."""
+async def start_sign_in(email: str, next_path: str, ip: str) -> ProviderRedirect:
+    """Where to send the browser for the provider of this email's domain (throttled like a password sign-in)."""
+    await check_throttle(normalise_email(email), ip)
     domain = email_domain(email)
     if not domain:
         raise ValidationFailed({"sso_email": _("Enter your work email address.")})
@@ -485,8 +487,13 @@ async def finish_sign_in(params: dict[str, str], cookie_state: str | None) -> tu
 
 
 async def record_failure(failure: SignInFailed, ip: str) -> None:
-    """Audit a refused single sign-on like a refused password, with the reason (the person may be unknown)."""
+    """Audit a refused single sign-on like a refused password, with the reason (the person may be unknown).
+
+    It also counts as a failed attempt for the address (and the account, once known), so the
+    password throttle covers single sign-on too.
+    """
     async with system_transaction():
+        await LoginAttempt.insert(LoginAttempt(email=normalise_email(failure.email), ip=ip, succeeded=False))
         await audit.record(
             "auth.login_failed", actor=Actor(user_id=None, label=failure.email or "single sign-on", ip=ip),
             object_type="user", object_id=failure.email, detail={"method": "oidc", "reason": failure.reason},

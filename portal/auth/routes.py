@@ -95,11 +95,14 @@ async def login_sso(request: Request) -> Response:
     """Send the person to their organisation's identity provider, found by their email's domain."""
     data = await form_data(request)
     email, next_path = data.get("sso_email", "").strip(), data.get("next", "")
+    values = {"sso_email": email, "next": next_path}
     try:
-        target = await oidc.start_sign_in(email, safe_next(next_path) if next_path else "")
+        target = await oidc.start_sign_in(email, safe_next(next_path) if next_path else "", client_ip(request))
     except ValidationFailed as exc:
-        values = {"sso_email": email, "next": next_path}
         return await page(request, "auth.LoginPage", status_code=422, values=values, errors=exc.errors)
+    except TooManyAttempts as exc:
+        return await page(request, "auth.LoginPage", status_code=exc.status_code, values=values,
+                          errors={"sso_email": exc.message})
     response = Redirect(path=target.url, status_code=303)
     response.cookies.append(_state_cookie(target.state, int(oidc.LOGIN_LIFETIME.total_seconds())))
     return response

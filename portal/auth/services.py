@@ -57,14 +57,19 @@ async def _recent_failures(column, value: str) -> int:
     )
 
 
-async def authenticate(email: str, password: str, ip: str) -> dict:
-    """Check credentials, throttled per account and per address; returns the user row."""
-    email = normalise_email(email)
+async def check_throttle(email: str, ip: str) -> None:
+    """Refuse a sign-in (password or single sign-on) after too many recent failures for the account or address."""
     async with system_transaction():
-        if await _recent_failures(LoginAttempt.email, email) >= MAX_FAILURES_PER_ACCOUNT or (
+        if (email and await _recent_failures(LoginAttempt.email, email) >= MAX_FAILURES_PER_ACCOUNT) or (
             await _recent_failures(LoginAttempt.ip, ip) >= MAX_FAILURES_PER_ADDRESS
         ):
             raise TooManyAttempts(_("Too many failed sign-in attempts. Wait 15 minutes and try again."))
+
+
+async def authenticate(email: str, password: str, ip: str) -> dict:
+    """Check credentials, throttled per account and per address; returns the user row."""
+    email = normalise_email(email)
+    await check_throttle(email, ip)
     user = await User.select().where(User.email == email).first()
     ok = verify_password(user["password_hash"] if user else "", password)
     if ok and not user["is_active"]:

@@ -342,3 +342,20 @@ async def test_discovery_and_keys_are_cached_briefly(factory, client_factory, ag
         assert (await sign_in(client, f"ana@{DOMAIN}")).status_code == 303
     assert await session_count() == 2
     assert len(oidc._cache) == 2  # one discovery document, one key set
+
+
+async def test_failed_single_sign_ons_count_towards_the_sign_in_throttle(factory, client, agency, oidc_provider):
+    from portal.auth.services import MAX_FAILURES_PER_ACCOUNT
+    from tests.conftest import TEST_PASSWORD
+
+    member = await factory.member(agency, "officer", email=f"ana.hoxha@{DOMAIN}")
+    oidc_provider.claim_changes = {"email_verified": False}
+    for _ in range(MAX_FAILURES_PER_ACCOUNT):
+        assert (await sign_in(client, member.user["email"])).status_code == 400
+    blocked = await start(client, member.user["email"])
+    assert blocked.status_code == 429 and "Too many failed sign-in attempts" in blocked.text
+    assert member.user["email"] in blocked.text  # the typed address is kept
+    # The same throttle guards the password form for that account.
+    password = await client.post("/login", {"email": member.user["email"], "password": TEST_PASSWORD})
+    assert password.status_code == 429
+    assert await session_count() == 0
