@@ -103,7 +103,10 @@ def local_date(value: datetime | date | str | None, fmt: str = "medium") -> str:
     if value is None or value == "":
         return ""
     if isinstance(value, str):
-        value = date.fromisoformat(value[:10])
+        try:
+            value = date.fromisoformat(value[:10])
+        except ValueError:
+            return value  # not a date after all: shown as it was written
     if isinstance(value, datetime):
         value = value.astimezone(TIMEZONE)
     return format_date(value, format=DATE_PATTERNS.get(fmt, fmt), locale=Locale.parse(current_language.get()))

@@ -187,6 +187,9 @@ async def test_editing_over_http_keeps_history(signed, client_factory):
     assert [h["action"] for h in history] == ["edited", "created"]
     changed = {c["field"] for c in history[0]["changes"]}
     assert {"title", "category", "status", "start_date", "end_date", "indicators"} <= changed
+    start = next(c for c in history[0]["changes"] if c["field"] == "start_date")
+    year, month, day = str(start["after"])[:10].split("-")
+    assert f"<ins>{day}.{month}.{year}</ins>" in page.text  # dates in the history read as local dates
 
 
 async def test_adding_and_downloading_evidence_is_audited(signed, client_factory, storage_root):

@@ -37,5 +37,6 @@ def test_iso_date_strings_of_frozen_snapshots_read_as_dates() -> None:
         assert i18n.local_date("2025-03-10", "short") == "10.03.2025"
         assert i18n.local_date("2025-03-10T08:00:00+00:00", "short") == "10.03.2025"
         assert i18n.local_date("") == "" and i18n.local_date(None) == ""
+        assert i18n.local_date("pa datë") == "pa datë"
     finally:
         i18n.current_language.reset(token)
