@@ -9,7 +9,6 @@ is ever read as Typst markup. Every file is stored through ``portal.core.storage
 from __future__ import annotations
 
 import asyncio
-import csv
 import io
 import json
 import zipfile
@@ -20,9 +19,6 @@ from pathlib import Path
 
 import typst
 from babel.dates import get_month_names
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from portal.annual_reports import charts, dashboard, services
 from portal.annual_reports.labels import label
@@ -33,9 +29,10 @@ from portal.core.actor import Actor
 from portal.core.db import tenant_transaction
 from portal.core.errors import ValidationFailed
 from portal.core.i18n import TIMEZONE, _, current_language
+from portal.core.spreadsheets import Table, to_csv, to_xlsx
 from portal.core.storage import get_storage, new_storage_key
+from portal.takedown import category_figures
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "zip": "application/zip",
@@ -45,24 +42,11 @@ TEMPLATE = (Path(__file__).parent / "report.typ").read_text(encoding="utf-8")
 
 
 @dataclass
-class Table:
-    name: str
-    header: list[str]
-    rows: list[list[object]]
-
-
-@dataclass
 class ExportFile:
     filename: str
     content_type: str
     data: bytes
     storage_key: str
-
-
-def _safe(value: object) -> object:
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
 
 
 def _local(value: object) -> str:
@@ -92,7 +76,8 @@ async def gather(year: int | str) -> tuple[dashboard.YearData, list[dict]]:
     return data, await services.reports_of_year(year)
 
 
-def tables(data: dashboard.YearData, reports: list[dict]) -> list[Table]:
+def tables(data: dashboard.YearData, reports: list[dict],
+           by_category: list[category_figures.CategoryFigures]) -> list[Table]:
     months = get_month_names("wide", locale=current_language.get())
     figure_keys = list(services_figure_keys())
     result = [
@@ -118,6 +103,7 @@ def tables(data: dashboard.YearData, reports: list[dict]) -> list[Table]:
         Table(_("Takedown"), [_("Provider"), *[label("figure", k) + (" (%)" if k == "share_within_deadline" else "")
                                                for k in figure_keys]],
               [[t["tenant"]["name"], *[_figure(k, t[k]) for k in figure_keys]] for t in data.takedown]),
+        category_figures.table(by_category, category_figures.ISP_ACTION_COUNTS, _("Takedown by category (DSA)")),
         Table(_("Measures"), [_("Commitment"), _("Title"), _("Measures"), _("Organisations")],
               [[m["code"], in_language(m, "title"), m["count"], m["organisations"]] for m in data.measures]),
     ]
@@ -147,24 +133,6 @@ def services_figure_keys() -> list[str]:
     return list(FIGURE_LABELS)
 
 
-def to_xlsx(items: list[Table]) -> bytes:
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    for table in items:
-        sheet = workbook.create_sheet(table.name[:31])
-        sheet.append(table.header)
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for row in table.rows:
-            sheet.append([_safe(v) for v in row])
-        for index in range(1, len(table.header) + 1):
-            sheet.column_dimensions[get_column_letter(index)].width = 18 if index > 1 else 34
-        sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
 def _slug(name: str) -> str:
     table = str.maketrans({"ë": "e", "ç": "c", "Ë": "E", "Ç": "C", " ": "-"})
     return "".join(ch for ch in name.translate(table).lower() if ch.isalnum() or ch == "-")
@@ -174,11 +142,7 @@ def to_zip(items: list[Table], year: int) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for position, table in enumerate(items, start=1):
-            text = io.StringIO()
-            writer = csv.writer(text)
-            writer.writerow(table.header)
-            writer.writerows([[_safe(v) for v in row] for row in table.rows])
-            archive.writestr(f"{year}-{position:02d}-{_slug(table.name)}.csv", text.getvalue().encode("utf-8-sig"))
+            archive.writestr(f"{year}-{position:02d}-{_slug(table.name)}.csv", to_csv(table))
     return buffer.getvalue()
 
 
@@ -242,6 +206,7 @@ def pdf_document(data: dashboard.YearData, reports: list[dict], items: list[Tabl
             ]
         signatories.append(entry)
     summary = next(t for t in items if t.name == _("Summary"))
+    by_category = next(t for t in items if t.name == _("Takedown by category (DSA)"))
     return {
         "lang": current_language.get(),
         "title": _("Annual report on the implementation of the Code of Conduct for Internet Safety"),
@@ -250,6 +215,12 @@ def pdf_document(data: dashboard.YearData, reports: list[dict], items: list[Tabl
                       date=datetime.now(TIMEZONE).strftime("%Y-%m-%d")),
         "summary_heading": _("Summary figures"),
         "summary": [[_text(a), _text(b)] for a, b in summary.rows],
+        "by_category_heading": _("Takedown by category (DSA)"),
+        "by_category_note": _("One action is one address of a request at one provider, the nearest unit to a statement "
+                              "of reasons in the EU Digital Services Act transparency database; each category is shown "
+                              "with its closest DSA category and keyword."),
+        "by_category_header": [by_category.header[0], *by_category.header[3:]],
+        "by_category": [[_text(v) for v in row] for row in by_category.rows],
         "charts_heading": _("Charts"),
         "chart_titles": {
             "signatories": _("Signatories over the year"), "statuses": _("Annual reports by status"),
@@ -295,8 +266,9 @@ async def build(regulator: dict, year: int | str, file_format: str, actor: Actor
         raise services.not_found()
     await progress("gathering", 10)
     data, reports = await gather(year)
+    by_category = await category_figures.isp_actions(data.year)
     await progress("tables", 40)
-    items = tables(data, reports)
+    items = tables(data, reports, by_category)
     await progress("rendering", 60)
     if file_format == "xlsx":
         content = to_xlsx(items)

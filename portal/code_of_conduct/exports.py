@@ -13,16 +13,7 @@ from openpyxl.utils import get_column_letter
 from portal.code_of_conduct.labels import label
 from portal.core.i18n import TIMEZONE, _
 from portal.core.labels import kind_label
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _safe(value: object) -> object:
-    """Text that a spreadsheet would run as a formula is prefixed with a quote (CSV/formula injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
+from portal.core.spreadsheets import safe_cell
 
 def _local(value: datetime | None) -> datetime | None:
     # Spreadsheets have no time zones: show the time as it was in Tirana.
@@ -56,7 +47,7 @@ def registry_csv(rows: list[dict]) -> bytes:
     writer.writerow(header)
     for line in body:
         writer.writerow(
-            [value.strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else _safe("" if value is None else value)
+            [value.strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else safe_cell("" if value is None else value)
              for value in line]
         )
     # The byte-order mark lets Excel open Albanian letters (ë, ç) correctly.
@@ -72,7 +63,7 @@ def registry_xlsx(rows: list[dict]) -> bytes:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for line in body:
-        sheet.append([_safe(value) for value in line])
+        sheet.append([safe_cell(value) for value in line])
     widths = [40, 28, 12, 28, 10, 66, 18, 28, 28, 18, 40, 10]
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
