@@ -75,6 +75,7 @@ ACTION_LABELS: dict[str, str] = {
     "auth.sso_provider_saved": lazy("Single sign-on settings saved"),
     "auth.sso_provider_removed": lazy("Single sign-on removed"),
     "takedown.reports_imported": lazy("URL reports imported from CSV"),
+    "takedown.figures_exported": lazy("Takedown figures by category exported"),
     "takedown.webhook_saved": lazy("Webhook saved"),
     "takedown.webhook_removed": lazy("Webhook removed"),
     "takedown.webhook_secret_rotated": lazy("Webhook secret replaced"),
@@ -95,6 +96,7 @@ OBJECT_LABELS: dict[str, str] = {
     "coc_registry": lazy("Register of signatories"),
     "takedown_item": lazy("Reported URL"),
     "takedown_request": lazy("Takedown request"),
+    "takedown_figures": lazy("Takedown figures by category"),
     "annual_report": lazy("Annual report"),
 }
 
@@ -133,6 +135,7 @@ DETAIL_LABELS: dict[str, str] = {
     "channel": lazy("Channel"),
     "receipt": lazy("Receipt number"),
     "year": lazy("Year"),
+    "format": lazy("Format"),
     "revision": lazy("Revision"),
     "decision": lazy("Decision"),
     "regulator": lazy("Regulator"),

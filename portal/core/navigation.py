@@ -32,6 +32,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(takedown_labels.NAV_QUEUE, "takedown/reports", "takedown.triage"),
     NavItem(takedown_labels.NAV_REQUESTS, "takedown/requests", "takedown.requests"),
     NavItem(takedown_labels.NAV_INBOX, "takedown/inbox", "takedown.inbox"),
+    NavItem(takedown_labels.NAV_FIGURES, "takedown/figures", "takedown.figures"),
     NavItem(NAV_WEBHOOK, "takedown/webhook", "takedown.webhook"),
     NavItem(coc_labels.NAV_CODE, "code-of-conduct", "code.view"),
     NavItem(coc_labels.NAV_MEASURES, "code-measures", "measures.view"),

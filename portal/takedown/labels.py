@@ -111,6 +111,7 @@ AGES = {
 NAV_QUEUE = lazy("Reported URLs")
 NAV_REQUESTS = lazy("Takedown requests")
 NAV_INBOX = lazy("Requests received")
+NAV_FIGURES = lazy("Figures by category")
 
 
 def category_label(code: str) -> str:

@@ -143,14 +143,18 @@ async def _collect_urls(tenant_id: int, data: RequestInput, errors: dict[str, st
 
 
 async def _link_typed_urls_to_items(tenant_id: int, entries: list[dict], now: datetime) -> None:
-    """A typed-in URL becomes (or joins) a valid item of the issuer's queue, so history stays in one place."""
+    """A typed-in URL becomes (or joins) an item of the issuer's queue, so history stays in one place.
+
+    A new one enters as ``new``: issuing then assesses it as valid with the analyst and time, like
+    any other item still waiting for an assessment.
+    """
     for entry in entries:
         if entry["item"] is not None:
             continue
         rows = await execute(
             "INSERT INTO takedown_item (tenant, url, url_hash, host, registrable_domain, category, status,"
             " report_count, first_reported_at, last_reported_at, assessment_note) "
-            "VALUES ({}, {}, {}, {}, {}, {}, 'valid', 0, {}, {}, '') "
+            "VALUES ({}, {}, {}, {}, {}, {}, 'new', 0, {}, {}, '') "
             "ON CONFLICT (tenant, url_hash) DO UPDATE SET last_reported_at = takedown_item.last_reported_at "
             "RETURNING id, status",
             tenant_id, entry["url"], entry["url_hash"], entry["host"], entry["registrable_domain"], entry["category"],

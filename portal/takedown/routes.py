@@ -11,7 +11,7 @@ from portal.core.i18n import _, gettext, ngettext
 from portal.core.storage import get_storage
 from portal.core.templating import catalog
 from portal.core.web import TenantContext, client_ip, flash, form_data, page, provide_tenant_context, redirect
-from portal.takedown import imports, labels, reports
+from portal.takedown import category_figures, imports, labels, reports
 from portal.takedown import requests as takedown_requests
 from portal.takedown.contact import submitter_key
 from portal.takedown.labels import AGES, ASSESSMENTS, ASSIGNMENT_STATUSES, CATEGORIES, ITEM_STATUSES, PRIORITIES
@@ -28,6 +28,9 @@ catalog.jinja_env.globals.update(
     priority_label=lambda code: labels.label(labels.PRIORITIES, code),
     outcome_label=lambda code: labels.label(labels.OUTCOMES, code),
     event_label=lambda code: labels.label(labels.EVENT_KINDS, code),
+    dsa_category=lambda code: labels.CATEGORIES[code].dsa_category if code in labels.CATEGORIES else "",
+    dsa_keyword=lambda code: labels.CATEGORIES[code].dsa_keyword if code in labels.CATEGORIES else "",
+    figure_column_label=category_figures.column_label,
 )
 
 
@@ -425,13 +428,40 @@ async def respond_in_bulk(request: Request, ctx: TenantContext) -> Response:
                              {**entered, "selected": refused} if refused else None)
 
 
+# ---------------------------------------------------------------------------------------------
+# Figures per category, beside the EU DSA categories
+
+
+@get("/figures", include_in_schema=False)
+async def figures(request: Request, ctx: TenantContext) -> Response:
+    ctx.require("takedown.figures")
+    years = category_figures.year_choices()
+    try:
+        year = category_figures.valid_year(request.query_params.get("year"))
+    except ValidationFailed as exc:
+        return await page(request, "takedown.FiguresPage", status_code=422, year=None, rows=[], years=years,
+                          errors=exc.errors)
+    rows = await category_figures.for_organisation(ctx.tenant_id, year)
+    return await page(request, "takedown.FiguresPage", year=year, rows=rows, years=years, errors={})
+
+
+@get(["/figures.csv", "/figures.xlsx"], include_in_schema=False)
+async def figures_export(request: Request, ctx: TenantContext) -> Response:
+    ctx.require("takedown.figures")
+    year = category_figures.valid_year(request.query_params.get("year"))
+    file_format = "csv" if request.url.path.endswith(".csv") else "xlsx"
+    filename, content_type, content = await category_figures.export(ctx.tenant_id, year, file_format, ctx.actor)
+    return Response(content=content, media_type=content_type, headers={
+        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "private, no-store"})
+
+
 router = Router(
     path="/t/{tenant_slug:str}/takedown",
     route_handlers=[
         queue, new_report_form, new_report, import_form, import_file, import_result, import_progress, import_errors,
         item_detail, assess,
         issued_requests, new_request_form, new_request, issued_request, withdraw, close,
-        inbox, inbox_request, respond_in_bulk, respond,
+        inbox, inbox_request, respond_in_bulk, respond, figures, figures_export,
     ],
     dependencies={"ctx": Provide(provide_tenant_context)},
 )

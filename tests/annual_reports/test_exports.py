@@ -37,7 +37,13 @@ async def test_xlsx_has_a_sheet_per_table_with_the_figures(year_with_data, stora
     world = year_with_data
     export = await exports.build(world.akcesk, YEAR, "xlsx", actor_of(world.akcesk_admin))
     book = load_workbook(io.BytesIO(export.data))
-    assert book.sheetnames == ["Përmbledhje", "Nënshkruesit", "Raportet vjetore", "Heqje", "Masat", "Përshkrimet", "Shqyrtimet"]
+    assert book.sheetnames == ["Përmbledhje", "Nënshkruesit", "Raportet vjetore", "Heqje", "Veprimet sipas kategorisë (DSA)",
+                               "Masat", "Përshkrimet", "Shqyrtimet"]
+    by_category = {row[0]: row for row in book["Veprimet sipas kategorisë (DSA)"].iter_rows(min_row=2, values_only=True)}
+    assert by_category["Material i abuzimit seksual me fëmijë"] == (
+        "Material i abuzimit seksual me fëmijë", "STATEMENT_CATEGORY_PROTECTION_OF_MINORS",
+        "KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL", 2, 2, 0, 0, 0)  # requested, blocked, removed, disputed, open
+    assert by_category["Gjithsej"][3:] == (2, 2, 0, 0, 0)
     takedown = {row[0]: row for row in book["Heqje"].iter_rows(min_row=2, values_only=True)}
     albanet = takedown["AlbaNet sh.p.k."]
     assert albanet[1:4] == (2, 2, 2)  # received, acknowledged, actioned
@@ -55,7 +61,8 @@ async def test_csv_zip_has_one_file_per_table(year_with_data, storage_root):
     export = await exports.build(year_with_data.akcesk, YEAR, "zip", actor_of(year_with_data.akcesk_admin))
     archive = zipfile.ZipFile(io.BytesIO(export.data))
     names = archive.namelist()
-    assert len(names) == 7 and all(name.endswith(".csv") for name in names)
+    assert len(names) == 8 and all(name.endswith(".csv") for name in names)
+    assert "KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL,2,2,0,0,0" in archive.read(names[4]).decode("utf-8-sig")
     takedown = archive.read(names[3]).decode("utf-8-sig")
     assert "AlbaNet sh.p.k.,2,2,2" in takedown
 
@@ -68,6 +75,7 @@ async def test_pdf_has_cover_summary_sections_and_albanian_letters(year_with_dat
     assert "Përmbledhje e shifrave" in text and "AlbaNet sh.p.k." in text and "Shqiponja sh.a." in text
     assert "Bllokuam çdo URL të listës brenda ditës." in text  # ë and ç survive
     assert "Pranuar" in text and year_with_data.akep_officer.email in text
+    assert "Veprimet sipas kategorisë (DSA)" in text and "KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL" in text
     assert await export_count() == 1
 
 
