@@ -76,3 +76,10 @@ async def test_public_report_to_isp_action(factory, live_server, chromium, scree
     content = await page.content()
     assert "Bllokuar në DNS (RPZ)" in content
     await save_screenshot(page, screenshot_dir, "takedown-8-issuer-sees-action")
+
+    # 5. The figures of the year, per category beside the DSA's, count the block as one action.
+    await page.click("nav a[href='/t/linja-b/takedown/figures']")
+    await page.wait_for_load_state("networkidle")
+    row = page.locator("tr", has_text="KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL")
+    assert await row.locator("td").all_inner_texts() == ["1", "1", "1", "0", "0", "0"]
+    await save_screenshot(page, screenshot_dir, "takedown-9-figures-by-category")
