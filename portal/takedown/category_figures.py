@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 
 from portal.audit import services as audit
 from portal.core.actor import Actor
-from portal.core.db import execute, system_transaction, tenant_transaction
+from portal.core.db import execute, is_postgres, system_transaction, tenant_transaction
 from portal.core.errors import ValidationFailed
 from portal.core.i18n import _, gettext
 from portal.core.spreadsheets import Table, to_csv, to_xlsx
@@ -82,6 +82,13 @@ def year_choices(today: datetime | None = None) -> list[int]:
     return list(range((today or datetime.now(UTC)).year, FIRST_YEAR - 1, -1))
 
 
+async def _without_jit() -> None:
+    """Row-level security's policies inflate these aggregates' cost estimates past PostgreSQL's JIT
+    threshold, and compiling then took longer than running (measured: 290 of 448 ms)."""
+    if is_postgres():
+        await execute("SET LOCAL jit = off")
+
+
 def _empty() -> dict[str, CategoryFigures]:
     return {code: CategoryFigures(code) for code in CATEGORIES}
 
@@ -100,6 +107,7 @@ async def for_organisation(tenant_id: int, year: int) -> list[CategoryFigures]:
     start, end = year_bounds(year)
     figures = _empty()
     async with tenant_transaction(tenant_id):
+        await _without_jit()
         _add(figures, await execute(
             "SELECT category, COUNT(*) AS reports FROM takedown_report"
             " WHERE tenant = {} AND created_at >= {} AND created_at < {} GROUP BY category",
@@ -136,6 +144,7 @@ async def isp_actions(year: int) -> list[CategoryFigures]:
     start, end = year_bounds(year)
     figures = _empty()
     async with system_transaction():
+        await _without_jit()
         _add(figures, await execute(_ACTIONS_SQL + " GROUP BY u.category", start, end), ISP_ACTION_COUNTS)
     return list(figures.values())
 
